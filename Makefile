@@ -1,0 +1,105 @@
+# Digin gateway: build, test and benchmark entry points.
+#
+#   make          the nginx module (build/ngx_http_digin_module.so) and tools
+#   make deps     install the Debian packages the project needs (idempotent)
+#   make test     every test: C unit tests (cmocka) and t/ (prove)
+#   make bench    the benchmark run (bench/run)
+
+SHELL      := /bin/bash
+BUILD      := $(CURDIR)/build
+NGX_SRC    := /usr/share/nginx/src
+NGX_BUILD  := $(BUILD)/nginx
+MODULE     := $(BUILD)/ngx_http_digin_module.so
+
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WARN       := -Wall -Wextra -Werror -Wno-unused-parameter
+MOD_DIR    := ngx_digin_module
+
+# pure logic shared by the module, the tools and the unit tests
+CORE_SRCS  := $(MOD_DIR)/digin_b64.c $(MOD_DIR)/digin_key.c \
+              $(MOD_DIR)/digin_jwt.c
+CORE_HDRS  := $(CORE_SRCS:.c=.h)
+GLUE_SRCS  := $(wildcard $(MOD_DIR)/ngx_http_digin_*.c)
+GLUE_HDRS  := $(wildcard $(MOD_DIR)/ngx_http_digin_*.h)
+CORE_LIBS  := -lcrypto -ljansson
+
+TOOLS      := $(BUILD)/digin-token
+UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+
+DEBIAN_PKGS := nginx-core nginx-dev libssl-dev libjwt-dev libhiredis-dev \
+               libjansson-dev libcmocka-dev redis-server wrk perl \
+               pkg-config
+
+DEPS_STAMP := $(BUILD)/.deps
+
+.PHONY: all deps module tools unit prove test bench clean
+
+all: module tools
+
+# Installs only what is missing, so a second run does nothing.
+deps: $(DEPS_STAMP)
+
+$(DEPS_STAMP): Makefile
+	@missing=""; \
+	for p in $(DEBIAN_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	        | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	        --no-install-recommends $$missing; \
+	fi
+	@mkdir -p $(BUILD) && touch $@
+
+# The Debian recipe for out-of-tree modules: configure a copy of the
+# nginx-dev kit with the flags the packaged nginx was built with, so the
+# module's binary signature matches, then build only the modules.
+$(NGX_BUILD)/Makefile: config $(DEPS_STAMP)
+	rm -rf $(NGX_BUILD)
+	mkdir -p $(BUILD)
+	cp -r $(NGX_SRC) $(NGX_BUILD)
+	cd $(NGX_BUILD) && . ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" \
+	        --with-cc-opt="$(CFLAGS) -fPIC $(DIGIN_CC_OPT)" \
+	        --with-ld-opt="$(DIGIN_LD_OPT)" \
+	        --add-dynamic-module=$(CURDIR) > configure.log 2>&1 \
+	    || { cat configure.log; exit 1; }
+
+module: $(MODULE)
+
+$(MODULE): $(NGX_BUILD)/Makefile $(CORE_SRCS) $(CORE_HDRS) $(GLUE_SRCS) \
+           $(GLUE_HDRS)
+	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
+	cp $(NGX_BUILD)/objs/ngx_http_digin_module.so $@
+
+tools: $(TOOLS)
+
+$(BUILD)/digin-token: tools/digin_token.c $(CORE_SRCS) $(CORE_HDRS) \
+                      $(DEPS_STAMP)
+	$(CC) $(CFLAGS) $(WARN) $(DIGIN_CC_OPT) -I$(MOD_DIR) -o $@ \
+	    tools/digin_token.c $(CORE_SRCS) $(DIGIN_LD_OPT) -ljwt $(CORE_LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(CORE_SRCS) $(CORE_HDRS) $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CFLAGS) $(WARN) $(DIGIN_CC_OPT) -I$(MOD_DIR) -Itests -o $@ \
+	    $< $(CORE_SRCS) $(DIGIN_LD_OPT) $(CORE_LIBS) -lcmocka
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do \
+	    ( cd tests && $$t ); \
+	done
+
+prove: all
+	DIGIN_BUILD=$(BUILD) prove -r -I t/lib t/
+
+test: unit prove
+
+bench: all
+	bench/run
+
+clean:
+	rm -rf $(BUILD)

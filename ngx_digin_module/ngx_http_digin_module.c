@@ -1,0 +1,1227 @@
+/*
+ * Copyright (C) Digin gateway developers
+ *
+ * ngx_http_digin_module: patron token verification in the access phase.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/evp.h>
+
+#include "digin_jwt.h"
+#include "ngx_http_digin_cache.h"
+#include "ngx_http_digin_module.h"
+
+
+/* cached verified token: keys fingerprint, issuer, lengths, strings */
+#define NGX_HTTP_DIGIN_FP_LEN  8
+
+
+static ngx_int_t ngx_http_digin_access_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_digin_token(ngx_http_request_t *r,
+    ngx_http_digin_loc_conf_t *dlcf, ngx_str_t *token);
+static ngx_int_t ngx_http_digin_verify(ngx_http_request_t *r,
+    ngx_http_digin_main_conf_t *dmcf, ngx_str_t *token,
+    ngx_http_digin_ctx_t *ctx);
+static ngx_int_t ngx_http_digin_cache_key(ngx_http_digin_main_conf_t *dmcf,
+    ngx_str_t *token, u_char *key);
+static ngx_int_t ngx_http_digin_set_identity(ngx_http_request_t *r,
+    ngx_http_digin_main_conf_t *dmcf, ngx_http_digin_ctx_t *ctx,
+    ngx_uint_t issuer, u_char *patron, size_t patron_len, u_char *library,
+    size_t library_len);
+static ngx_int_t ngx_http_digin_deny(ngx_http_request_t *r,
+    digin_result_e rc);
+static ngx_uint_t ngx_http_digin_has_error_page(ngx_http_request_t *r,
+    ngx_uint_t status);
+
+static ngx_int_t ngx_http_digin_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_digin_result_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+static void ngx_http_digin_keys_check(ngx_event_t *ev);
+static ngx_int_t ngx_http_digin_load_keys(ngx_log_t *log,
+    ngx_http_digin_issuer_t *di, char *err, size_t errlen);
+static void ngx_http_digin_cleanup_keys(void *data);
+
+static ngx_int_t ngx_http_digin_add_variables(ngx_conf_t *cf);
+static void *ngx_http_digin_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_digin_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_digin_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_digin_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_digin_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_digin_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_digin_issuer_algorithms(ngx_conf_t *cf,
+    ngx_http_digin_issuer_t *di, ngx_str_t *list);
+static char *ngx_http_digin_cstr(ngx_conf_t *cf, ngx_str_t *s);
+static ngx_int_t ngx_http_digin_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_digin_init_process(ngx_cycle_t *cycle);
+
+
+static ngx_command_t  ngx_http_digin_commands[] = {
+
+    { ngx_string("digin_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_digin_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("digin_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_digin_issuer,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("digin_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_digin_main_conf_t, leeway),
+      NULL },
+
+    { ngx_string("digin_token_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_digin_main_conf_t, max_size),
+      NULL },
+
+    { ngx_string("digin_token_cookie"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_digin_loc_conf_t, cookie),
+      NULL },
+
+    { ngx_string("digin"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_digin_loc_conf_t, enable),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_digin_module_ctx = {
+    ngx_http_digin_add_variables,          /* preconfiguration */
+    ngx_http_digin_init,                   /* postconfiguration */
+
+    ngx_http_digin_create_main_conf,       /* create main configuration */
+    ngx_http_digin_init_main_conf,         /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_digin_create_loc_conf,        /* create location configuration */
+    ngx_http_digin_merge_loc_conf          /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_digin_module = {
+    NGX_MODULE_V1,
+    &ngx_http_digin_module_ctx,            /* module context */
+    ngx_http_digin_commands,               /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_digin_init_process,           /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_digin_vars[] = {
+
+    { ngx_string("digin_result"), NULL, ngx_http_digin_result_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("digin_issuer"), NULL, ngx_http_digin_variable,
+      offsetof(ngx_http_digin_ctx_t, issuer), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("digin_patron"), NULL, ngx_http_digin_variable,
+      offsetof(ngx_http_digin_ctx_t, patron), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("digin_library"), NULL, ngx_http_digin_variable,
+      offsetof(ngx_http_digin_ctx_t, library), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_str_t  ngx_http_digin_json_type = ngx_string("application/json");
+
+
+static ngx_int_t
+ngx_http_digin_access_handler(ngx_http_request_t *r)
+{
+    ngx_str_t                    token;
+    ngx_http_digin_ctx_t        *ctx;
+    ngx_http_digin_loc_conf_t   *dlcf;
+    ngx_http_digin_main_conf_t  *dmcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_digin_module);
+
+    if (!dlcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_digin_module);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_digin_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_digin_ctx_t));
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_digin_module);
+    }
+
+    if (ngx_http_digin_token(r, dlcf, &token) != NGX_OK) {
+        ctx->result = DIGIN_TOKEN_MISSING;
+
+    } else if (ngx_http_digin_verify(r, dmcf, &token, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->result == DIGIN_OK) {
+        return NGX_OK;
+    }
+
+    /* what the client did wrong, never what the token said */
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "digin: access denied: %s",
+                  digin_result_name(ctx->result));
+
+    return ngx_http_digin_deny(r, ctx->result);
+}
+
+
+/*
+ * The token from "Authorization: Bearer", else from the configured
+ * cookie.  Query arguments are never read: they end up in logs and in
+ * Referer headers.
+ */
+
+static ngx_int_t
+ngx_http_digin_token(ngx_http_request_t *r, ngx_http_digin_loc_conf_t *dlcf,
+    ngx_str_t *token)
+{
+    u_char           *p, *last;
+    ngx_table_elt_t  *h;
+
+    h = r->headers_in.authorization;
+
+    if (h != NULL && h->value.len > sizeof("Bearer ") - 1
+        && ngx_strncasecmp(h->value.data, (u_char *) "Bearer ",
+                           sizeof("Bearer ") - 1) == 0)
+    {
+        p = h->value.data + sizeof("Bearer ") - 1;
+        last = h->value.data + h->value.len;
+
+        while (p < last && *p == ' ') {
+            p++;
+        }
+
+        while (last > p && last[-1] == ' ') {
+            last--;
+        }
+
+        if (p < last) {
+            token->data = p;
+            token->len = last - p;
+            return NGX_OK;
+        }
+    }
+
+    if (dlcf->cookie.len
+        && ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
+                                             &dlcf->cookie, token)
+           != NGX_DECLINED
+        && token->len)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Sets ctx->result, and the identity when the token is good: from the
+ * cache when the token was verified before, else by a full check.
+ * NGX_ERROR only for a failure of the gateway itself.
+ */
+
+static ngx_int_t
+ngx_http_digin_verify(ngx_http_request_t *r, ngx_http_digin_main_conf_t *dmcf,
+    ngx_str_t *token, ngx_http_digin_ctx_t *ctx)
+{
+    u_char                    key[NGX_HTTP_DIGIN_KEY_LEN];
+    u_char                    value[NGX_HTTP_DIGIN_VALUE_MAX], *p;
+    size_t                    len, plen, llen;
+    time_t                    now;
+    ngx_uint_t                idx;
+    digin_claims_t            claims;
+    ngx_http_digin_issuer_t  *issuers;
+
+    if (token->len > dmcf->max_size) {
+        ctx->result = DIGIN_TOKEN_TOO_LARGE;
+        return NGX_OK;
+    }
+
+    issuers = dmcf->issuers.elts;
+    now = ngx_time();
+
+    if (dmcf->shm_zone != NULL) {
+        if (ngx_http_digin_cache_key(dmcf, token, key) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_digin_cache_get(dmcf->shm_zone, key, now, value, &len)
+            == NGX_OK)
+        {
+            idx = value[NGX_HTTP_DIGIN_FP_LEN]
+                  | (value[NGX_HTTP_DIGIN_FP_LEN + 1] << 8);
+            plen = value[NGX_HTTP_DIGIN_FP_LEN + 2];
+            llen = value[NGX_HTTP_DIGIN_FP_LEN + 3];
+            p = value + NGX_HTTP_DIGIN_FP_LEN + 4;
+
+            /* a hit counts only while the issuer's keys are unchanged */
+            if (idx < dmcf->issuers.nelts
+                && ngx_memcmp(value, issuers[idx].issuer.keys->fingerprint,
+                              NGX_HTTP_DIGIN_FP_LEN) == 0
+                && len == NGX_HTTP_DIGIN_FP_LEN + 4 + plen + llen)
+            {
+                ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "digin: token cache hit");
+
+                ctx->result = DIGIN_OK;
+
+                return ngx_http_digin_set_identity(r, dmcf, ctx, idx, p,
+                                                   plen, p + plen, llen);
+            }
+        }
+    }
+
+    ctx->result = digin_jwt_verify(&dmcf->trust, token->data, token->len,
+                                   now, &claims);
+
+    if (ctx->result != DIGIN_OK) {
+        return NGX_OK;
+    }
+
+    plen = ngx_strlen(claims.patron);
+    llen = ngx_strlen(claims.library);
+
+    if (ngx_http_digin_set_identity(r, dmcf, ctx, claims.issuer,
+                                    (u_char *) claims.patron, plen,
+                                    (u_char *) claims.library, llen)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (dmcf->shm_zone != NULL) {
+        p = ngx_cpymem(value, issuers[claims.issuer].issuer.keys->fingerprint,
+                       NGX_HTTP_DIGIN_FP_LEN);
+        *p++ = (u_char) (claims.issuer & 0xff);
+        *p++ = (u_char) (claims.issuer >> 8);
+        *p++ = (u_char) plen;
+        *p++ = (u_char) llen;
+        p = ngx_cpymem(p, claims.patron, plen);
+        p = ngx_cpymem(p, claims.library, llen);
+
+        /* valid for as long as the leeway lets the token live */
+        (void) ngx_http_digin_cache_put(dmcf->shm_zone, key, now,
+                                        (time_t) (claims.exp
+                                                  + dmcf->leeway),
+                                        value, p - value);
+    }
+
+    ngx_explicit_memzero(&claims, sizeof(digin_claims_t));
+
+    return NGX_OK;
+}
+
+
+/*
+ * SHA-256 over the trust configuration's digest and the whole token:
+ * collision resistant, and a reload that changes whom we trust cannot
+ * reuse an answer cached under the old configuration.
+ */
+
+static ngx_int_t
+ngx_http_digin_cache_key(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *token,
+    u_char *key)
+{
+    ngx_int_t    rc;
+    EVP_MD_CTX  *md;
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1
+          && EVP_DigestUpdate(md, dmcf->trust_id, sizeof(dmcf->trust_id)) == 1
+          && EVP_DigestUpdate(md, token->data, token->len) == 1
+          && EVP_DigestFinal_ex(md, key, NULL) == 1)
+         ? NGX_OK : NGX_ERROR;
+
+    EVP_MD_CTX_free(md);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_digin_set_identity(ngx_http_request_t *r,
+    ngx_http_digin_main_conf_t *dmcf, ngx_http_digin_ctx_t *ctx,
+    ngx_uint_t issuer, u_char *patron, size_t patron_len, u_char *library,
+    size_t library_len)
+{
+    ngx_http_digin_issuer_t  *issuers;
+
+    issuers = dmcf->issuers.elts;
+
+    ctx->issuer.data = (u_char *) issuers[issuer].issuer.name;
+    ctx->issuer.len = issuers[issuer].issuer.name_len;
+
+    ctx->patron.data = ngx_pnalloc(r->pool, patron_len + library_len);
+    if (ctx->patron.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->patron.len = patron_len;
+    ngx_memcpy(ctx->patron.data, patron, patron_len);
+
+    ctx->library.data = ctx->patron.data + patron_len;
+    ctx->library.len = library_len;
+    ngx_memcpy(ctx->library.data, library, library_len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * 401 with an RFC 6750 challenge and a JSON body the front end can
+ * translate.  With "satisfy any", or an error_page for the status, nginx
+ * makes the response so that those keep their meaning.
+ */
+
+static ngx_int_t
+ngx_http_digin_deny(ngx_http_request_t *r, digin_result_e rc)
+{
+    size_t                     len;
+    ngx_int_t                  status, sent;
+    ngx_buf_t                 *b;
+    ngx_chain_t                out;
+    const char                *name, *text;
+    ngx_table_elt_t           *h;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    status = NGX_HTTP_UNAUTHORIZED;
+    name = digin_result_name(rc);
+    text = digin_result_text(rc);
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = sizeof("Bearer realm=\"digin\", error=\"invalid_token\", "
+                 "error_description=\"\"") - 1 + ngx_strlen(text);
+
+    h->value.data = ngx_pnalloc(r->pool, len);
+    if (h->value.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* no error attribute when the client simply sent no credentials */
+    if (rc == DIGIN_TOKEN_MISSING) {
+        h->value.len = ngx_sprintf(h->value.data, "Bearer realm=\"digin\"")
+                       - h->value.data;
+
+    } else {
+        h->value.len = ngx_sprintf(h->value.data,
+                                   "Bearer realm=\"digin\", "
+                                   "error=\"invalid_token\", "
+                                   "error_description=\"%s\"", text)
+                       - h->value.data;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "WWW-Authenticate");
+    r->headers_out.www_authenticate = h;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->satisfy != NGX_HTTP_SATISFY_ALL
+        || ngx_http_digin_has_error_page(r, status))
+    {
+        return status;
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = sizeof("{\"error\":\"\"}\n") - 1 + ngx_strlen(name);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_sprintf(b->pos, "{\"error\":\"%s\"}\n", name);
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    r->headers_out.status = status;
+    r->headers_out.content_type = ngx_http_digin_json_type;
+    r->headers_out.content_type_len = ngx_http_digin_json_type.len;
+    r->headers_out.content_length_n = len;
+
+    sent = ngx_http_send_header(r);
+
+    if (sent == NGX_ERROR || sent > NGX_OK || r->header_only) {
+        ngx_http_finalize_request(r, sent);
+        return NGX_DONE;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+
+    return NGX_DONE;
+}
+
+
+static ngx_uint_t
+ngx_http_digin_has_error_page(ngx_http_request_t *r, ngx_uint_t status)
+{
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->error_pages == NULL) {
+        return 0;
+    }
+
+    err_page = clcf->error_pages->elts;
+
+    for (i = 0; i < clcf->error_pages->nelts; i++) {
+        if ((ngx_uint_t) err_page[i].status == status) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_digin_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_str_t             *s;
+    ngx_http_digin_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_digin_module);
+
+    if (ctx == NULL || ctx->result != DIGIN_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((char *) ctx + data);
+
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = s->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_digin_result_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    const char            *name;
+    ngx_http_digin_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_digin_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    name = digin_result_name(ctx->result);
+
+    v->len = ngx_strlen(name);
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = (u_char *) name;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Each worker looks at its issuers' key files every few seconds and
+ * loads a replaced file, so keys rotate without a reload.  A file that
+ * fails to load leaves the previous keys in use.
+ */
+
+static void
+ngx_http_digin_keys_check(ngx_event_t *ev)
+{
+    char                         err[256];
+    ngx_uint_t                   i;
+    ngx_file_info_t              fi;
+    ngx_http_digin_issuer_t     *di;
+    ngx_http_digin_main_conf_t  *dmcf;
+
+    dmcf = ev->data;
+    di = dmcf->issuers.elts;
+
+    for (i = 0; i < dmcf->issuers.nelts; i++) {
+
+        if (ngx_file_info(di[i].path.data, &fi) == NGX_FILE_ERROR) {
+            continue;
+        }
+
+        if (fi.st_ino == di[i].st.st_ino && fi.st_size == di[i].st.st_size
+            && fi.st_mtim.tv_sec == di[i].st.st_mtim.tv_sec
+            && fi.st_mtim.tv_nsec == di[i].st.st_mtim.tv_nsec)
+        {
+            continue;
+        }
+
+        if (ngx_http_digin_load_keys(ev->log, &di[i], err, sizeof(err))
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                          "digin: issuer \"%s\": keeping the previous keys, "
+                          "cannot load \"%V\": %s",
+                          di[i].issuer.name, &di[i].path, err);
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
+                      "digin: issuer \"%s\": loaded %uz keys from \"%V\"",
+                      di[i].issuer.name, di[i].issuer.keys->nkeys,
+                      &di[i].path);
+    }
+
+    if (!ngx_exiting) {
+        ngx_add_timer(ev, NGX_HTTP_DIGIN_KEYS_CHECK);
+    }
+}
+
+
+/*
+ * Loads the issuer's key file into a new key set and swaps it in.  The
+ * file's identity is recorded even when loading fails, so that a bad
+ * file is reported once and a fixed one is picked up.
+ */
+
+static ngx_int_t
+ngx_http_digin_load_keys(ngx_log_t *log, ngx_http_digin_issuer_t *di,
+    char *err, size_t errlen)
+{
+    struct stat      st;
+    digin_keyset_t  *ks;
+
+    if (stat((char *) di->path.data, &st) == 0) {
+        di->st = st;
+    }
+
+    ks = digin_keyset_load_file((char *) di->path.data, di->jwks, di->kid,
+                                err, errlen);
+    if (ks == NULL) {
+        return NGX_ERROR;
+    }
+
+    digin_keyset_free(di->issuer.keys);
+    di->issuer.keys = ks;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_digin_cleanup_keys(void *data)
+{
+    ngx_http_digin_issuer_t  *di = data;
+
+    digin_keyset_free(di->issuer.keys);
+    di->issuer.keys = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_digin_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_digin_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_digin_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_digin_main_conf_t  *dmcf;
+
+    dmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_digin_main_conf_t));
+    if (dmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     dmcf->trust = { NULL, 0, 0, 0 };
+     *     dmcf->shm_zone = NULL;
+     *     dmcf->trust_id = { 0 };
+     *     dmcf->keys_check = { 0 };
+     */
+
+    if (ngx_array_init(&dmcf->issuers, cf->pool, 2,
+                       sizeof(ngx_http_digin_issuer_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    dmcf->leeway = NGX_CONF_UNSET;
+    dmcf->max_size = NGX_CONF_UNSET_SIZE;
+
+    return dmcf;
+}
+
+
+static char *
+ngx_http_digin_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_digin_main_conf_t  *dmcf = conf;
+
+    u_char                    buf[64];
+    ngx_uint_t                i;
+    EVP_MD_CTX               *md;
+    ngx_http_digin_issuer_t  *di;
+
+    ngx_conf_init_value(dmcf->leeway, 30);
+    ngx_conf_init_size_value(dmcf->max_size, 8192);
+
+    di = dmcf->issuers.elts;
+
+    dmcf->trust.issuers = ngx_palloc(cf->pool, (dmcf->issuers.nelts + 1)
+                                               * sizeof(digin_issuer_t *));
+    if (dmcf->trust.issuers == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    dmcf->trust.nissuers = dmcf->issuers.nelts;
+    dmcf->trust.leeway = (long) dmcf->leeway;
+    dmcf->trust.max_size = dmcf->max_size;
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(md);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(buf, "%T %uz%Z", dmcf->leeway, dmcf->max_size);
+    EVP_DigestUpdate(md, buf, ngx_strlen(buf) + 1);
+
+    for (i = 0; i < dmcf->issuers.nelts; i++) {
+        dmcf->trust.issuers[i] = &di[i].issuer;
+
+        ngx_sprintf(buf, "%ud%Z", di[i].issuer.algorithms);
+        EVP_DigestUpdate(md, buf, ngx_strlen(buf) + 1);
+        EVP_DigestUpdate(md, di[i].issuer.name, di[i].issuer.name_len + 1);
+        EVP_DigestUpdate(md, di[i].issuer.audience,
+                         ngx_strlen(di[i].issuer.audience) + 1);
+        EVP_DigestUpdate(md, di[i].issuer.patron_claim,
+                         ngx_strlen(di[i].issuer.patron_claim) + 1);
+
+        if (di[i].issuer.library_claim != NULL) {
+            EVP_DigestUpdate(md, di[i].issuer.library_claim,
+                             ngx_strlen(di[i].issuer.library_claim) + 1);
+        }
+
+        EVP_DigestUpdate(md, "\n", 1);
+    }
+
+    EVP_DigestFinal_ex(md, dmcf->trust_id, NULL);
+    EVP_MD_CTX_free(md);
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_digin_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_digin_loc_conf_t  *dlcf;
+
+    dlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_digin_loc_conf_t));
+    if (dlcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     dlcf->cookie = { 0, NULL };
+     */
+
+    dlcf->enable = NGX_CONF_UNSET;
+
+    return dlcf;
+}
+
+
+static char *
+ngx_http_digin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_digin_loc_conf_t *prev = parent;
+    ngx_http_digin_loc_conf_t *conf = child;
+
+    ngx_http_digin_main_conf_t  *dmcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_str_value(conf->cookie, prev->cookie, "");
+
+    if (conf->enable) {
+        dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_digin_module);
+
+        /* fail closed: "digin on" with nobody to trust is a mistake */
+        if (dmcf->issuers.nelts == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"digin\" is on but no \"digin_issuer\" "
+                               "is configured");
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_digin_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_digin_main_conf_t *dmcf = conf;
+
+    u_char      *p;
+    ssize_t      size;
+    ngx_str_t   *value, name, s;
+
+    if (dmcf->shm_zone != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    p = (u_char *) ngx_strchr(value[1].data, ':');
+
+    if (p == NULL || p == value[1].data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone \"%V\" in \"digin_zone\", "
+                           "expected NAME:SIZE", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data;
+    name.len = p - value[1].data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\" in \"digin_zone\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" in \"digin_zone\" is too small, "
+                           "it needs at least %uzk", &value[1],
+                           8 * ngx_pagesize / 1024);
+        return NGX_CONF_ERROR;
+    }
+
+    dmcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                           &ngx_http_digin_module);
+    if (dmcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (dmcf->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"digin_zone\" \"%V\" is already used",
+                           &name);
+        return NGX_CONF_ERROR;
+    }
+
+    dmcf->shm_zone->init = ngx_http_digin_cache_init_zone;
+    dmcf->shm_zone->data = ngx_pcalloc(cf->pool, sizeof(void *) * 2);
+    if (dmcf->shm_zone->data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* a NUL-terminated copy for the nginx-free code */
+
+static char *
+ngx_http_digin_cstr(ngx_conf_t *cf, ngx_str_t *s)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(cf->pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, s->data, s->len);
+    p[s->len] = '\0';
+
+    return (char *) p;
+}
+
+
+static char *
+ngx_http_digin_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_digin_main_conf_t *dmcf = conf;
+
+    char                      err[256];
+    ngx_str_t                *value, s, algorithms, kid;
+    ngx_uint_t                i, j, have_alg;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_digin_issuer_t  *di, *other;
+
+    value = cf->args->elts;
+    other = dmcf->issuers.elts;
+
+    for (i = 0; i < dmcf->issuers.nelts; i++) {
+        if (other[i].issuer.name_len == value[1].len
+            && ngx_strncmp(other[i].issuer.name, value[1].data,
+                           value[1].len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"digin_issuer\" \"%V\" is duplicate",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    di = ngx_array_push(&dmcf->issuers);
+    if (di == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(di, sizeof(ngx_http_digin_issuer_t));
+
+    ngx_str_null(&algorithms);
+    ngx_str_null(&kid);
+
+    di->issuer.name = ngx_http_digin_cstr(cf, &value[1]);
+    if (di->issuer.name == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    di->issuer.name_len = value[1].len;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "jwks=", 5) == 0
+            || ngx_strncmp(value[i].data, "key=", 4) == 0)
+        {
+            if (di->path.len) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"digin_issuer\" \"%V\" takes one of "
+                                   "jwks= or key=, once", &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            di->jwks = (value[i].data[0] == 'j');
+            s.len = value[i].len - (di->jwks ? 5 : 4);
+            s.data = value[i].data + (di->jwks ? 5 : 4);
+
+            if (s.len == 0 || ngx_conf_full_name(cf->cycle, &s, 1)
+                              != NGX_OK)
+            {
+                goto invalid;
+            }
+
+            di->path = s;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "kid=", 4) == 0 && value[i].len > 4) {
+            kid.len = value[i].len - 4;
+            kid.data = value[i].data + 4;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "audience=", 9) == 0
+            && value[i].len > 9)
+        {
+            s.len = value[i].len - 9;
+            s.data = value[i].data + 9;
+            di->issuer.audience = ngx_http_digin_cstr(cf, &s);
+            if (di->issuer.audience == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "algorithms=", 11) == 0
+            && value[i].len > 11)
+        {
+            algorithms.len = value[i].len - 11;
+            algorithms.data = value[i].data + 11;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "patron_claim=", 13) == 0
+            && value[i].len > 13)
+        {
+            s.len = value[i].len - 13;
+            s.data = value[i].data + 13;
+            di->issuer.patron_claim = ngx_http_digin_cstr(cf, &s);
+            if (di->issuer.patron_claim == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "library_claim=", 14) == 0
+            && value[i].len > 14)
+        {
+            s.len = value[i].len - 14;
+            s.data = value[i].data + 14;
+            di->issuer.library_claim = ngx_http_digin_cstr(cf, &s);
+            if (di->issuer.library_claim == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (di->path.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"digin_issuer\" \"%V\" needs jwks=FILE or "
+                           "key=PEMFILE", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (di->issuer.audience == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"digin_issuer\" \"%V\" needs audience=",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (kid.len) {
+        if (di->jwks) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"digin_issuer\" \"%V\": kid= goes with "
+                               "key=, a JWKS names its own keys",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        di->kid = ngx_http_digin_cstr(cf, &kid);
+        if (di->kid == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (di->issuer.patron_claim == NULL) {
+        di->issuer.patron_claim = "sub";
+    }
+
+    if (algorithms.len) {
+        if (ngx_http_digin_issuer_algorithms(cf, di, &algorithms)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+    } else {
+        di->issuer.algorithms = DIGIN_ALGS_DEFAULT;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_digin_cleanup_keys;
+    cln->data = di;
+
+    if (ngx_http_digin_load_keys(cf->log, di, err, sizeof(err)) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"digin_issuer\" cannot load keys from \"%V\": "
+                           "%s", &di->path, err);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the issuer must be able to accept something */
+    have_alg = 0;
+
+    for (i = 0; i < di->issuer.keys->nkeys; i++) {
+        for (j = DIGIN_ALG_UNKNOWN + 1; j < DIGIN_ALG_MAX; j++) {
+            if ((di->issuer.algorithms & DIGIN_ALG_BIT(j))
+                && digin_key_allows(&di->issuer.keys->keys[i],
+                                    (digin_alg_e) j))
+            {
+                have_alg = 1;
+            }
+        }
+    }
+
+    if (!have_alg) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"digin_issuer\" \"%V\": no allowed algorithm "
+                           "fits the keys in \"%V\"%s", &value[1], &di->path,
+                           (di->issuer.algorithms & DIGIN_ALGS_HMAC)
+                           ? ""
+                           : " (HMAC algorithms must be listed in "
+                             "algorithms=)");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"digin_issuer\"",
+                       &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_digin_issuer_algorithms(ngx_conf_t *cf, ngx_http_digin_issuer_t *di,
+    ngx_str_t *list)
+{
+    u_char       *p, *last, *comma;
+    digin_alg_e   alg;
+
+    p = list->data;
+    last = list->data + list->len;
+
+    while (p < last) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        alg = digin_alg_by_name((const char *) p, comma - p);
+
+        if (alg == DIGIN_ALG_UNKNOWN) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"digin_issuer\" has an unknown algorithm "
+                               "\"%*s\"", comma - p, p);
+            return NGX_CONF_ERROR;
+        }
+
+        di->issuer.algorithms |= DIGIN_ALG_BIT(alg);
+        p = comma + 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_digin_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_digin_access_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_digin_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_digin_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_digin_module);
+
+    if (dmcf == NULL || dmcf->issuers.nelts == 0) {
+        return NGX_OK;
+    }
+
+    dmcf->keys_check.handler = ngx_http_digin_keys_check;
+    dmcf->keys_check.data = dmcf;
+    dmcf->keys_check.log = cycle->log;
+    dmcf->keys_check.cancelable = 1;
+
+    ngx_add_timer(&dmcf->keys_check, NGX_HTTP_DIGIN_KEYS_CHECK);
+
+    return NGX_OK;
+}
