@@ -752,7 +752,7 @@ digin_keyset_load_file(const char *path, int is_jwks, const char *kid,
     char *err, size_t errlen)
 {
     FILE            *f;
-    char            *data;
+    char            *data, why[256];
     size_t           len;
     digin_keyset_t  *ks;
 
@@ -780,7 +780,11 @@ digin_keyset_load_file(const char *path, int is_jwks, const char *kid,
         ks = NULL;
 
     } else if (is_jwks) {
-        ks = digin_keyset_from_jwks(data, len, err, errlen);
+        ks = digin_keyset_from_jwks(data, len, why, sizeof(why));
+
+        if (ks == NULL) {
+            digin_err(err, errlen, "invalid JWKS: %s", why);
+        }
 
     } else {
         ks = digin_keyset_from_pem(data, len, kid, err, errlen);
