@@ -56,7 +56,7 @@ static digin_result_e digin_jwt_claims(const digin_trust_t *trust,
 static int digin_claim_time(json_t *payload, const char *name,
     int64_t *value);
 static int digin_claim_copy(json_t *v, char *dst, size_t max);
-static const digin_key_t *digin_key_select(const digin_keyset_t *ks,
+static digin_key_t *digin_key_select(const digin_keyset_t *ks,
     json_t *kid, digin_alg_e alg, digin_result_e *rc);
 
 
@@ -167,13 +167,13 @@ digin_segment_json(const unsigned char *seg, size_t len, unsigned char *buf)
  * after another.
  */
 
-static const digin_key_t *
+static digin_key_t *
 digin_key_select(const digin_keyset_t *ks, json_t *kid, digin_alg_e alg,
     digin_result_e *rc)
 {
-    size_t              i, n;
-    const char         *s;
-    const digin_key_t  *found;
+    size_t        i, n;
+    const char   *s;
+    digin_key_t  *found;
 
     found = NULL;
 
@@ -233,8 +233,8 @@ digin_jwt_verify(const digin_trust_t *trust, const unsigned char *token,
     digin_alg_e            alg;
     unsigned char         *buf;
     digin_result_e         rc;
+    digin_key_t           *key;
     const unsigned char   *dot1, *dot2;
-    const digin_key_t     *key;
     const digin_issuer_t  *iss;
 
     if (len == 0) {

@@ -425,6 +425,12 @@ digin_pkey_describe(EVP_PKEY *pkey, digin_key_t *key, const char **why)
 static void
 digin_key_clear(digin_key_t *key)
 {
+    int  i;
+
+    for (i = 0; i < DIGIN_ALG_MAX; i++) {
+        EVP_PKEY_CTX_free(key->verify_ctx[i]);
+    }
+
     free(key->kid);
     EVP_PKEY_free(key->pkey);
 
@@ -857,17 +863,52 @@ digin_es_sig_to_der(int nid, const unsigned char *sig, size_t siglen,
 }
 
 
+/*
+ * An RSA or EC verification context set up once per key and algorithm
+ * and reused: setting one up costs more than the RSA public operation
+ * itself (provider and algorithm look-ups on every call).
+ */
+
+static EVP_PKEY_CTX *
+digin_key_verify_ctx(digin_key_t *key, digin_alg_e alg, const EVP_MD *md)
+{
+    EVP_PKEY_CTX  *ctx;
+
+    if (key->verify_ctx[alg] != NULL) {
+        return key->verify_ctx[alg];
+    }
+
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+
+    if (ctx == NULL
+        || EVP_PKEY_verify_init(ctx) <= 0
+        || (digin_algs[alg].pss
+            && (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0
+                || EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx,
+                                                RSA_PSS_SALTLEN_DIGEST) <= 0))
+        || EVP_PKEY_CTX_set_signature_md(ctx, md) <= 0)
+    {
+        EVP_PKEY_CTX_free(ctx);
+        return NULL;
+    }
+
+    key->verify_ctx[alg] = ctx;
+
+    return ctx;
+}
+
+
 int
-digin_key_verify(const digin_key_t *key, digin_alg_e alg,
+digin_key_verify(digin_key_t *key, digin_alg_e alg,
     const unsigned char *data, size_t len, const unsigned char *sig,
     size_t siglen)
 {
     int             ok, derlen;
-    unsigned int    maclen;
+    unsigned int    maclen, dlen;
     EVP_MD_CTX     *mdctx;
-    EVP_PKEY_CTX   *pctx;
+    EVP_PKEY_CTX   *ctx;
     const EVP_MD   *md;
-    unsigned char  *der, mac[EVP_MAX_MD_SIZE];
+    unsigned char  *der, mac[EVP_MAX_MD_SIZE], dgst[EVP_MAX_MD_SIZE];
 
     if (!digin_key_allows(key, alg)) {
         return 0;
@@ -889,39 +930,43 @@ digin_key_verify(const digin_key_t *key, digin_alg_e alg,
         return ok;
     }
 
+    ok = 0;
+
+    if (key->kty == DIGIN_KTY_OKP) {
+        /* Ed25519 signs the message itself, not a digest of it */
+        mdctx = EVP_MD_CTX_new();
+
+        if (mdctx != NULL
+            && EVP_DigestVerifyInit(mdctx, NULL, NULL, NULL, key->pkey) == 1)
+        {
+            ok = (EVP_DigestVerify(mdctx, sig, siglen, data, len) == 1);
+        }
+
+        EVP_MD_CTX_free(mdctx);
+        goto done;
+    }
+
     der = NULL;
 
     if (key->kty == DIGIN_KTY_EC) {
         der = digin_es_sig_to_der(key->curve_nid, sig, siglen, &derlen);
         if (der == NULL) {
-            return 0;
+            goto done;
         }
 
         sig = der;
         siglen = (size_t) derlen;
     }
 
-    if (md == NULL && alg != DIGIN_ALG_EDDSA) {
-        OPENSSL_free(der);
-        return 0;
+    ctx = (md != NULL) ? digin_key_verify_ctx(key, alg, md) : NULL;
+
+    if (ctx != NULL && EVP_Digest(data, len, dgst, &dlen, md, NULL) == 1) {
+        ok = (EVP_PKEY_verify(ctx, sig, siglen, dgst, dlen) == 1);
     }
 
-    ok = 0;
-    pctx = NULL;
-    mdctx = EVP_MD_CTX_new();
-
-    if (mdctx != NULL
-        && EVP_DigestVerifyInit(mdctx, &pctx, md, NULL, key->pkey) == 1
-        && (!digin_algs[alg].pss
-            || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0
-                && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
-                                                RSA_PSS_SALTLEN_DIGEST) > 0)))
-    {
-        ok = (EVP_DigestVerify(mdctx, sig, siglen, data, len) == 1);
-    }
-
-    EVP_MD_CTX_free(mdctx);
     OPENSSL_free(der);
+
+done:
 
     if (!ok) {
         /* a failed check must not leave errors for nginx's TLS code */

@@ -59,6 +59,8 @@ typedef struct {
     EVP_PKEY        *pkey;        /* RSA, EC, OKP */
     unsigned char   *secret;      /* oct */
     size_t           secret_len;
+    /* RSA and EC: verification contexts prepared once per algorithm */
+    EVP_PKEY_CTX    *verify_ctx[DIGIN_ALG_MAX];
 } digin_key_t;
 
 
@@ -98,7 +100,7 @@ int digin_key_allows(const digin_key_t *key, digin_alg_e alg);
  * data.  Returns 1 when valid, 0 otherwise.  The caller has already
  * checked digin_key_allows().
  */
-int digin_key_verify(const digin_key_t *key, digin_alg_e alg,
+int digin_key_verify(digin_key_t *key, digin_alg_e alg,
     const unsigned char *data, size_t len, const unsigned char *sig,
     size_t siglen);
 
