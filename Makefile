@@ -2,11 +2,12 @@
 #
 #   make          the nginx module (build/ngx_http_digin_module.so) and tools
 #   make deps     install the Debian packages the project needs (idempotent)
-#   make test     every test: C unit tests (cmocka) and t/ (prove)
+#   make test     every test: C unit tests (cmocka), the token tool
+#                 checked with openssl, and t/ (prove)
 #   make bench    the benchmark run (bench/run)
 
 SHELL      := /bin/bash
-BUILD      := $(CURDIR)/build
+BUILD      := build
 NGX_SRC    := /usr/share/nginx/src
 NGX_BUILD  := $(BUILD)/nginx
 MODULE     := $(BUILD)/ngx_http_digin_module.so
@@ -29,11 +30,11 @@ UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
 DEBIAN_PKGS := nginx-core nginx-dev libssl-dev libjwt-dev libhiredis-dev \
                libjansson-dev libcmocka-dev redis-server wrk perl \
-               pkg-config
+               openssl python3 pkg-config
 
 DEPS_STAMP := $(BUILD)/.deps
 
-.PHONY: all deps module tools unit prove test bench clean
+.PHONY: all deps module tools unit tool-check prove test bench clean
 
 all: module tools
 
@@ -74,7 +75,8 @@ module: $(MODULE)
 $(MODULE): $(NGX_BUILD)/Makefile $(CORE_SRCS) $(CORE_HDRS) $(GLUE_SRCS) \
            $(GLUE_HDRS)
 	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
-	cp $(NGX_BUILD)/objs/ngx_http_digin_module.so $@
+	cp $(NGX_BUILD)/objs/ngx_http_digin_module.so $@.tmp
+	mv $@.tmp $@
 
 tools: $(TOOLS)
 
@@ -90,13 +92,17 @@ $(BUILD)/tests/%: tests/%.c $(CORE_SRCS) $(CORE_HDRS) $(DEPS_STAMP)
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do \
-	    ( cd tests && $$t ); \
+	    ( cd tests && ../$$t ); \
 	done
 
-prove: all
-	DIGIN_BUILD=$(BUILD) prove -r -I t/lib t/
+# digin-token checked against the openssl command line alone
+tool-check: tools
+	DIGIN_TOKEN_VALGRIND=0 tests/tools/digin_token_check.sh
 
-test: unit prove
+prove: all
+	DIGIN_BUILD=$(CURDIR)/$(BUILD) prove -r -I t/lib t/
+
+test: unit tool-check prove
 
 bench: all
 	bench/run

@@ -110,7 +110,8 @@ digin_json_depth_ok(json_t *v, int depth)
     json_t      *item;
     const char  *key;
 
-    if (depth > DIGIN_JSON_DEPTH) {
+    if ((json_is_object(v) || json_is_array(v)) && depth > DIGIN_JSON_DEPTH)
+    {
         return 0;
     }
 
@@ -176,6 +177,17 @@ digin_key_select(const digin_keyset_t *ks, json_t *kid, digin_alg_e alg,
     digin_key_t  *found;
 
     found = NULL;
+
+    /* a key set without kids (one PEM key) cannot be chosen by kid */
+    for (i = 0; kid != NULL && i < ks->nkeys; i++) {
+        if (ks->keys[i].kid != NULL) {
+            break;
+        }
+    }
+
+    if (kid != NULL && i == ks->nkeys) {
+        kid = NULL;
+    }
 
     if (kid != NULL) {
         s = json_string_value(kid);

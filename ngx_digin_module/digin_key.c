@@ -239,6 +239,39 @@ done:
 }
 
 
+/*
+ * RSA public keys we accept: at least 2048 bits, and an odd public
+ * exponent of at least 3 (with e = 1 every message is its own
+ * signature, RFC 8017 3.1).
+ */
+
+static int
+digin_rsa_check(EVP_PKEY *pkey, const char **why)
+{
+    int      ok;
+    BIGNUM  *e;
+
+    if (EVP_PKEY_get_bits(pkey) < DIGIN_RSA_MIN_BITS) {
+        *why = "RSA key is shorter than 2048 bits";
+        return -1;
+    }
+
+    e = NULL;
+
+    ok = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e)
+         && BN_is_odd(e) && !BN_is_one(e);
+
+    BN_free(e);
+
+    if (!ok) {
+        *why = "RSA public exponent must be odd and at least 3";
+        return -1;
+    }
+
+    return 0;
+}
+
+
 static int
 digin_ec_field_bytes(int nid)
 {
@@ -411,11 +444,8 @@ digin_pkey_describe(EVP_PKEY *pkey, digin_key_t *key, const char **why)
         return -1;
     }
 
-    if (key->kty == DIGIN_KTY_RSA && EVP_PKEY_get_bits(pkey)
-                                     < DIGIN_RSA_MIN_BITS)
-    {
-        *why = "RSA key is shorter than 2048 bits";
-        return -1;
+    if (key->kty == DIGIN_KTY_RSA) {
+        return digin_rsa_check(pkey, why);
     }
 
     return 0;
@@ -488,9 +518,9 @@ digin_keyset_new(size_t nkeys, const char *data, size_t len)
 static int
 digin_jwk_load(json_t *jwk, digin_key_t *key, const char **why)
 {
-    json_t         *v;
+    json_t         *v, *op;
+    size_t          i, len;
     const char     *kty;
-    size_t          len;
     unsigned char  *secret;
 
     if (!json_is_object(jwk)) {
@@ -498,13 +528,7 @@ digin_jwk_load(json_t *jwk, digin_key_t *key, const char **why)
         return -1;
     }
 
-    v = json_object_get(jwk, "use");
-    if (v != NULL && (!json_is_string(v)
-                      || strcmp(json_string_value(v), "sig") != 0))
-    {
-        return 0;
-    }
-
+    /* first, so that every later error can name the key */
     v = json_object_get(jwk, "kid");
     if (v != NULL) {
         if (!json_is_string(v) || json_string_length(v) == 0
@@ -519,6 +543,51 @@ digin_jwk_load(json_t *jwk, digin_key_t *key, const char **why)
             *why = "out of memory";
             return -1;
         }
+    }
+
+    v = json_object_get(jwk, "use");
+    if (v != NULL) {
+        if (!json_is_string(v)) {
+            *why = "member \"use\" is not a string";
+            return -1;
+        }
+
+        if (strcmp(json_string_value(v), "sig") != 0) {
+            return 0;       /* an encryption key */
+        }
+    }
+
+    v = json_object_get(jwk, "key_ops");
+    if (v != NULL) {
+        if (!json_is_array(v)) {
+            *why = "member \"key_ops\" is not an array";
+            return -1;
+        }
+
+        json_array_foreach(v, i, op) {
+            if (json_is_string(op)
+                && strcmp(json_string_value(op), "verify") == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == json_array_size(v)) {
+            return 0;       /* not meant for verifying signatures */
+        }
+    }
+
+    v = json_object_get(jwk, "kty");
+    kty = json_is_string(v) ? json_string_value(v) : "";
+
+    /* a key set published with private parts is a leak, not a key */
+    if (strcmp(kty, "oct") != 0
+        && (json_object_get(jwk, "d") != NULL
+            || json_object_get(jwk, "p") != NULL))
+    {
+        *why = "holds a private key (member \"d\"): publish public keys "
+               "only, and replace this key";
+        return -1;
     }
 
     v = json_object_get(jwk, "alg");
@@ -536,17 +605,11 @@ digin_jwk_load(json_t *jwk, digin_key_t *key, const char **why)
         }
     }
 
-    v = json_object_get(jwk, "kty");
-    kty = json_is_string(v) ? json_string_value(v) : "";
-
     if (strcmp(kty, "RSA") == 0) {
         key->kty = DIGIN_KTY_RSA;
         key->pkey = digin_jwk_rsa(jwk, why);
 
-        if (key->pkey != NULL
-            && EVP_PKEY_get_bits(key->pkey) < DIGIN_RSA_MIN_BITS)
-        {
-            *why = "RSA key is shorter than 2048 bits";
+        if (key->pkey != NULL && digin_rsa_check(key->pkey, why) != 0) {
             return -1;
         }
 
@@ -580,14 +643,12 @@ digin_jwk_load(json_t *jwk, digin_key_t *key, const char **why)
             return -1;
         }
 
-        return 1;
-
     } else {
         *why = "member \"kty\" is not RSA, EC, OKP or oct";
         return -1;
     }
 
-    if (key->pkey == NULL) {
+    if (key->kty != DIGIN_KTY_OCT && key->pkey == NULL) {
         return -1;
     }
 
@@ -815,6 +876,13 @@ digin_key_allows(const digin_key_t *key, digin_alg_e alg)
     }
 
     if (digin_algs[alg].kty != key->kty) {
+        return 0;
+    }
+
+    /* RFC 7518 3.2: an HMAC key at least as long as the hash output */
+    if (key->kty == DIGIN_KTY_OCT
+        && key->secret_len < (size_t) EVP_MD_get_size(digin_alg_md(alg)))
+    {
         return 0;
     }
 

@@ -46,6 +46,7 @@ static void ngx_http_digin_keys_check(ngx_event_t *ev);
 static ngx_int_t ngx_http_digin_load_keys(ngx_log_t *log,
     ngx_http_digin_issuer_t *di, char *err, size_t errlen);
 static void ngx_http_digin_cleanup_keys(void *data);
+static void ngx_http_digin_cleanup_md(void *data);
 
 static ngx_int_t ngx_http_digin_add_variables(ngx_conf_t *cf);
 static void *ngx_http_digin_create_main_conf(ngx_conf_t *cf);
@@ -377,7 +378,7 @@ ngx_http_digin_cache_key(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *token,
         return NGX_ERROR;
     }
 
-    rc = (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1
+    rc = (EVP_DigestInit_ex(md, dmcf->sha256, NULL) == 1
           && EVP_DigestUpdate(md, dmcf->trust_id, sizeof(dmcf->trust_id)) == 1
           && EVP_DigestUpdate(md, token->data, token->len) == 1
           && EVP_DigestFinal_ex(md, key, NULL) == 1)
@@ -683,6 +684,13 @@ ngx_http_digin_cleanup_keys(void *data)
 }
 
 
+static void
+ngx_http_digin_cleanup_md(void *data)
+{
+    EVP_MD_free(data);
+}
+
+
 static ngx_int_t
 ngx_http_digin_add_variables(ngx_conf_t *cf)
 {
@@ -743,6 +751,7 @@ ngx_http_digin_init_main_conf(ngx_conf_t *cf, void *conf)
     u_char                    buf[64];
     ngx_uint_t                i;
     EVP_MD_CTX               *md;
+    ngx_pool_cleanup_t       *cln;
     ngx_http_digin_issuer_t  *di;
 
     ngx_conf_init_value(dmcf->leeway, 30);
@@ -760,8 +769,23 @@ ngx_http_digin_init_main_conf(ngx_conf_t *cf, void *conf)
     dmcf->trust.leeway = (long) dmcf->leeway;
     dmcf->trust.max_size = dmcf->max_size;
 
+    /* an explicit fetch: the implicit one costs a look-up per request */
+    dmcf->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (dmcf->sha256 == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        EVP_MD_free(dmcf->sha256);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_digin_cleanup_md;
+    cln->data = dmcf->sha256;
+
     md = EVP_MD_CTX_new();
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+    if (md == NULL || EVP_DigestInit_ex(md, dmcf->sha256, NULL) != 1) {
         EVP_MD_CTX_free(md);
         return NGX_CONF_ERROR;
     }

@@ -14,6 +14,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/evp.h>
+
 #include "digin_jwt.h"
 
 
@@ -38,6 +40,7 @@ typedef struct {
     ngx_shm_zone_t            *shm_zone;
     /* digest of everything the trust decision depends on */
     u_char                     trust_id[32];
+    EVP_MD                    *sha256;       /* fetched once */
     ngx_event_t                keys_check;
 } ngx_http_digin_main_conf_t;
 
