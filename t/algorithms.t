@@ -68,6 +68,7 @@ http {
                  audience=$AUD algorithms=RS256,HS256;
     digin_issuer https://ed-pem.test key=$keys{eddsa}{pub} kid=ed-pem
                  audience=$AUD;
+    digin_issuer https://no-kid.test key=$keys{rs256}{pub} audience=$AUD;
 
     server {
         listen 127.0.0.1:%%PORT_front%%;
@@ -238,5 +239,15 @@ is_denied(get(tok(kid => 'pem-1', signer => 'es256',
     'RSA PEM, ES256 token');
 passes(tok(kid => 'ed-pem', signer => 'eddsa', iss => 'https://ed-pem.test'),
     'https://ed-pem.test', 'patron-ed-pem', 'Ed25519 PEM with kid');
+
+# a key without a kid is the issuer's only key: a token's kid does not
+# choose among keys that have none
+passes(tok(kid => 'rs256', iss => 'https://no-kid.test'),
+    'https://no-kid.test', 'patron-rs256', 'PEM without kid, token with kid');
+passes(mint(key => $keys{rs256}{key}, alg => 'RS256',
+        iss => 'https://no-kid.test', aud => $AUD, sub => 'patron-rs256'),
+    'https://no-kid.test', 'patron-rs256', 'PEM without kid, token without');
+is_denied(get(tok(kid => 'ps256', iss => 'https://no-kid.test')),
+    'signature_invalid', 'PEM without kid, token signed by another key');
 
 done_testing();
