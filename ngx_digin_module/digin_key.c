@@ -179,14 +179,41 @@ digin_jwk_bytes(json_t *jwk, const char *name, unsigned char **out,
 }
 
 
+/* a public key of the given type from the parameters built in bld */
+
+static EVP_PKEY *
+digin_pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld)
+{
+    EVP_PKEY      *pkey;
+    OSSL_PARAM    *params;
+    EVP_PKEY_CTX  *ctx;
+
+    pkey = NULL;
+    ctx = NULL;
+
+    params = OSSL_PARAM_BLD_to_param(bld);
+
+    if (params == NULL
+        || (ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL
+        || EVP_PKEY_fromdata_init(ctx) <= 0
+        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+    {
+        pkey = NULL;
+    }
+
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+
+    return pkey;
+}
+
+
 static EVP_PKEY *
 digin_jwk_rsa(json_t *jwk, const char **why)
 {
     size_t           nlen, elen;
     BIGNUM          *n, *e;
     EVP_PKEY        *pkey;
-    OSSL_PARAM      *params;
-    EVP_PKEY_CTX    *ctx;
     unsigned char   *nbuf, *ebuf;
     OSSL_PARAM_BLD  *bld;
 
@@ -195,8 +222,6 @@ digin_jwk_rsa(json_t *jwk, const char **why)
     n = NULL;
     e = NULL;
     bld = NULL;
-    params = NULL;
-    ctx = NULL;
     pkey = NULL;
 
     if (digin_jwk_bytes(jwk, "n", &nbuf, &nlen) != 0) {
@@ -216,19 +241,13 @@ digin_jwk_rsa(json_t *jwk, const char **why)
     if (n == NULL || e == NULL || bld == NULL
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n)
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e)
-        || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL
-        || (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL
-        || EVP_PKEY_fromdata_init(ctx) <= 0
-        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+        || (pkey = digin_pkey_fromdata("RSA", bld)) == NULL)
     {
         *why = "RSA key is not valid";
-        pkey = NULL;
     }
 
 done:
 
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
     BN_free(n);
     BN_free(e);
@@ -295,9 +314,7 @@ digin_jwk_ec(json_t *jwk, int *nid, const char **why)
     size_t           xlen, ylen;
     json_t          *crv;
     EVP_PKEY        *pkey;
-    OSSL_PARAM      *params;
     const char      *group;
-    EVP_PKEY_CTX    *ctx;
     unsigned char   *x, *y, point[1 + 2 * 66];
     OSSL_PARAM_BLD  *bld;
 
@@ -322,8 +339,6 @@ digin_jwk_ec(json_t *jwk, int *nid, const char **why)
     x = NULL;
     y = NULL;
     bld = NULL;
-    params = NULL;
-    ctx = NULL;
     pkey = NULL;
 
     if (digin_jwk_bytes(jwk, "x", &x, &xlen) != 0
@@ -346,19 +361,13 @@ digin_jwk_ec(json_t *jwk, int *nid, const char **why)
                                             OBJ_nid2sn(*nid), 0)
         || !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
                                              point, 1 + 2 * field)
-        || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL
-        || (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL
-        || EVP_PKEY_fromdata_init(ctx) <= 0
-        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+        || (pkey = digin_pkey_fromdata("EC", bld)) == NULL)
     {
         *why = "EC key is not a point on its curve";
-        pkey = NULL;
     }
 
 done:
 
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
     free(x);
     free(y);
