@@ -19,13 +19,13 @@ MOD_DIR    := ngx_digin_module
 
 # pure logic shared by the module, the tools and the unit tests
 CORE_SRCS  := $(MOD_DIR)/digin_b64.c $(MOD_DIR)/digin_key.c \
-              $(MOD_DIR)/digin_jwt.c
+              $(MOD_DIR)/digin_jwt.c $(MOD_DIR)/digin_ent.c
 CORE_HDRS  := $(CORE_SRCS:.c=.h)
 GLUE_SRCS  := $(wildcard $(MOD_DIR)/ngx_http_digin_*.c)
 GLUE_HDRS  := $(wildcard $(MOD_DIR)/ngx_http_digin_*.h)
 CORE_LIBS  := -lcrypto -ljansson
 
-TOOLS      := $(BUILD)/digin-token
+TOOLS      := $(BUILD)/digin-token $(BUILD)/digin-admin
 UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
 DEBIAN_PKGS := nginx-core nginx-dev libssl-dev libjwt-dev libhiredis-dev \
@@ -84,6 +84,11 @@ $(BUILD)/digin-token: tools/digin_token.c $(CORE_SRCS) $(CORE_HDRS) \
                       $(DEPS_STAMP)
 	$(CC) $(CFLAGS) $(WARN) $(DIGIN_CC_OPT) -I$(MOD_DIR) -o $@ \
 	    tools/digin_token.c $(CORE_SRCS) $(DIGIN_LD_OPT) -ljwt $(CORE_LIBS)
+
+$(BUILD)/digin-admin: tools/digin_admin.c $(CORE_SRCS) $(CORE_HDRS) \
+                      $(DEPS_STAMP)
+	$(CC) $(CFLAGS) $(WARN) $(DIGIN_CC_OPT) -I$(MOD_DIR) -o $@ \
+	    tools/digin_admin.c $(CORE_SRCS) $(DIGIN_LD_OPT) -lhiredis $(CORE_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(CORE_SRCS) $(CORE_HDRS) $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/tests
