@@ -44,6 +44,22 @@ static const struct {
         { "key_unknown", "the token names no known key" },
     [DIGIN_CLAIM_INVALID] =
         { "claim_invalid", "a required claim is missing or invalid" },
+    [DIGIN_NOT_ENTITLED] =
+        { "not_entitled", "the library gives no access to this" },
+    [DIGIN_LIBRARY_SUSPENDED] =
+        { "library_suspended", "the library's access is suspended" },
+    [DIGIN_PATRON_BLOCKED] =
+        { "patron_blocked", "the patron is blocked by the library" },
+    [DIGIN_TOKEN_REVOKED] =
+        { "token_revoked", "the token was revoked" },
+    [DIGIN_QUOTA_EXHAUSTED] =
+        { "quota_exhausted", "no loans are left in this period" },
+    [DIGIN_BUDGET_EXHAUSTED] =
+        { "budget_exhausted", "the library's budget for the month is spent" },
+    [DIGIN_ENTITLEMENTS_UNAVAILABLE] =
+        { "entitlements_unavailable", "entitlements cannot be checked now" },
+    [DIGIN_TITLE_MISSING] =
+        { "title_missing", "the loan names no title" },
 };
 
 

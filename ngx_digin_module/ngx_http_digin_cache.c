@@ -12,7 +12,8 @@
 typedef struct {
     ngx_rbtree_node_t               node;   /* key: first bytes of key */
     ngx_queue_t                     queue;  /* LRU, most recent first */
-    time_t                          expire;
+    time_t                          fresh;
+    time_t                          expire; /* removed from then on */
     u_char                          key[NGX_HTTP_DIGIN_KEY_LEN];
     u_short                         len;
     u_char                          value[1];
@@ -23,6 +24,9 @@ typedef struct {
     ngx_rbtree_t                    rbtree;
     ngx_rbtree_node_t               sentinel;
     ngx_queue_t                     queue;
+    ngx_atomic_t                    epoch;
+    ngx_atomic_t                    generation;
+    ngx_http_digin_stats_t          stats;
 } ngx_http_digin_cache_sh_t;
 
 
@@ -66,8 +70,8 @@ ngx_http_digin_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_OK;
     }
 
-    cache->sh = ngx_slab_alloc(cache->shpool,
-                               sizeof(ngx_http_digin_cache_sh_t));
+    cache->sh = ngx_slab_calloc(cache->shpool,
+                                sizeof(ngx_http_digin_cache_sh_t));
     if (cache->sh == NULL) {
         return NGX_ERROR;
     }
@@ -210,6 +214,11 @@ ngx_http_digin_cache_expire(ngx_http_digin_cache_t *cache, time_t now,
             break;
         }
 
+        if (cn->expire > now) {
+            (void) ngx_atomic_fetch_add(&cache->sh->stats.cache_evictions,
+                                        1);
+        }
+
         ngx_http_digin_cache_delete(cache, cn);
     }
 
@@ -239,7 +248,7 @@ ngx_http_digin_cache_get(ngx_shm_zone_t *shm_zone, const u_char *key,
 
             ngx_memcpy(buf, cn->value, cn->len);
             *len = cn->len;
-            rc = NGX_OK;
+            rc = (cn->fresh > now) ? NGX_OK : NGX_AGAIN;
 
         } else {
             ngx_http_digin_cache_delete(cache, cn);
@@ -254,15 +263,19 @@ ngx_http_digin_cache_get(ngx_shm_zone_t *shm_zone, const u_char *key,
 
 ngx_int_t
 ngx_http_digin_cache_put(ngx_shm_zone_t *shm_zone, const u_char *key,
-    time_t now, time_t expire, const u_char *value, size_t len)
+    time_t now, time_t fresh, time_t expire, const u_char *value, size_t len)
 {
     size_t                        size;
     ngx_uint_t                    tries;
     ngx_http_digin_cache_t       *cache;
     ngx_http_digin_cache_node_t  *cn;
 
-    if (len > NGX_HTTP_DIGIN_VALUE_MAX || expire <= now) {
+    if (len > NGX_HTTP_DIGIN_VALUE_MAX || fresh <= now) {
         return NGX_DECLINED;
+    }
+
+    if (expire < fresh) {
+        expire = fresh;
     }
 
     cache = shm_zone->data;
@@ -298,6 +311,7 @@ ngx_http_digin_cache_put(ngx_shm_zone_t *shm_zone, const u_char *key,
 
     ngx_memcpy(&cn->node.key, key, sizeof(ngx_rbtree_key_t));
     ngx_memcpy(cn->key, key, NGX_HTTP_DIGIN_KEY_LEN);
+    cn->fresh = fresh;
     cn->expire = expire;
     cn->len = (u_short) len;
     ngx_memcpy(cn->value, value, len);
@@ -308,4 +322,73 @@ ngx_http_digin_cache_put(ngx_shm_zone_t *shm_zone, const u_char *key,
     ngx_shmtx_unlock(&cache->shpool->mutex);
 
     return NGX_OK;
+}
+
+
+void
+ngx_http_digin_cache_delete_key(ngx_shm_zone_t *shm_zone, const u_char *key)
+{
+    ngx_http_digin_cache_t       *cache;
+    ngx_http_digin_cache_node_t  *cn;
+
+    cache = shm_zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    cn = ngx_http_digin_cache_lookup(cache, key);
+    if (cn != NULL) {
+        ngx_http_digin_cache_delete(cache, cn);
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+ngx_atomic_uint_t
+ngx_http_digin_cache_epoch(ngx_shm_zone_t *shm_zone)
+{
+    ngx_http_digin_cache_t  *cache = shm_zone->data;
+
+    return cache->sh->epoch;
+}
+
+
+void
+ngx_http_digin_cache_new_epoch(ngx_shm_zone_t *shm_zone)
+{
+    ngx_http_digin_cache_t  *cache = shm_zone->data;
+
+    (void) ngx_atomic_fetch_add(&cache->sh->epoch, 1);
+}
+
+
+ngx_uint_t
+ngx_http_digin_cache_see_generation(ngx_shm_zone_t *shm_zone,
+    ngx_atomic_uint_t gen)
+{
+    ngx_atomic_uint_t        old;
+    ngx_http_digin_cache_t  *cache;
+
+    cache = shm_zone->data;
+    old = cache->sh->generation;
+
+    if (old == gen) {
+        return 0;
+    }
+
+    /* one worker moves the epoch on for each new generation */
+    if (ngx_atomic_cmp_set(&cache->sh->generation, old, gen)) {
+        ngx_http_digin_cache_new_epoch(shm_zone);
+    }
+
+    return 1;
+}
+
+
+ngx_http_digin_stats_t *
+ngx_http_digin_cache_stats(ngx_shm_zone_t *shm_zone)
+{
+    ngx_http_digin_cache_t  *cache = shm_zone->data;
+
+    return &cache->sh->stats;
 }

@@ -11,12 +11,15 @@
 
 #include <openssl/evp.h>
 
+#include "digin_ent.h"
 #include "digin_jwt.h"
 #include "ngx_http_digin_cache.h"
+#include "ngx_http_digin_ent.h"
 #include "ngx_http_digin_module.h"
+#include "ngx_http_digin_redis.h"
 
 
-/* cached verified token: keys fingerprint, issuer, lengths, strings */
+/* bytes of a key set's fingerprint kept with a cached token */
 #define NGX_HTTP_DIGIN_FP_LEN  8
 
 
@@ -30,9 +33,11 @@ static ngx_int_t ngx_http_digin_cache_key(ngx_http_digin_main_conf_t *dmcf,
     ngx_str_t *token, u_char *key);
 static ngx_int_t ngx_http_digin_set_identity(ngx_http_request_t *r,
     ngx_http_digin_main_conf_t *dmcf, ngx_http_digin_ctx_t *ctx,
-    ngx_uint_t issuer, u_char *patron, size_t patron_len, u_char *library,
-    size_t library_len);
+    ngx_uint_t issuer, ngx_str_t *id);
 static ngx_int_t ngx_http_digin_deny(ngx_http_request_t *r,
+    ngx_http_digin_ctx_t *ctx);
+static ngx_uint_t ngx_http_digin_status_of(digin_result_e rc);
+static void ngx_http_digin_count(ngx_http_digin_main_conf_t *dmcf,
     digin_result_e rc);
 static ngx_uint_t ngx_http_digin_has_error_page(ngx_http_request_t *r,
     ngx_uint_t status);
@@ -40,6 +45,10 @@ static ngx_uint_t ngx_http_digin_has_error_page(ngx_http_request_t *r,
 static ngx_int_t ngx_http_digin_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_digin_result_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_digin_county_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_digin_quota_left_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 static void ngx_http_digin_keys_check(ngx_event_t *ev);
@@ -61,8 +70,30 @@ static char *ngx_http_digin_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_digin_issuer_algorithms(ngx_conf_t *cf,
     ngx_http_digin_issuer_t *di, ngx_str_t *list);
 static char *ngx_http_digin_cstr(ngx_conf_t *cf, ngx_str_t *s);
+static char *ngx_http_digin_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_digin_cache_ttl(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_digin_vendor(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_digin_loan(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_digin_handler_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_digin_medium_param(ngx_conf_t *cf,
+    ngx_str_t *value, ngx_int_t *medium);
+static ngx_int_t ngx_http_digin_read_secret(ngx_conf_t *cf, ngx_str_t *path,
+    ngx_str_t *out);
 static ngx_int_t ngx_http_digin_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_digin_init_process(ngx_cycle_t *cycle);
+static void ngx_http_digin_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_enum_t  ngx_http_digin_failure[] = {
+    { ngx_string("deny"), NGX_HTTP_DIGIN_FAIL_DENY },
+    { ngx_string("stale"), NGX_HTTP_DIGIN_FAIL_STALE },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_http_digin_commands[] = {
@@ -109,6 +140,62 @@ static ngx_command_t  ngx_http_digin_commands[] = {
       offsetof(ngx_http_digin_loc_conf_t, enable),
       NULL },
 
+    { ngx_string("digin_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_digin_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_digin_main_conf_t, redis),
+      NULL },
+
+    { ngx_string("digin_redis_primary"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_digin_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_digin_main_conf_t, redis_primary),
+      NULL },
+
+    { ngx_string("digin_cache_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_digin_cache_ttl,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("digin_redis_failure"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_digin_loc_conf_t, failure),
+      &ngx_http_digin_failure },
+
+    { ngx_string("digin_vendor"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_digin_vendor,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("digin_loan"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE12,
+      ngx_http_digin_loan,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("digin_whoami"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_digin_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("digin_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_digin_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -138,7 +225,7 @@ ngx_module_t  ngx_http_digin_module = {
     ngx_http_digin_init_process,           /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_digin_exit_process,           /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -158,17 +245,22 @@ static ngx_http_variable_t  ngx_http_digin_vars[] = {
     { ngx_string("digin_library"), NULL, ngx_http_digin_variable,
       offsetof(ngx_http_digin_ctx_t, library), NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("digin_county"), NULL, ngx_http_digin_county_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("digin_quota_left"), NULL,
+      ngx_http_digin_quota_left_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
-
-
-static ngx_str_t  ngx_http_digin_json_type = ngx_string("application/json");
 
 
 static ngx_int_t
 ngx_http_digin_access_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                    rc;
     ngx_str_t                    token;
+    digin_str_t                  vendor;
     ngx_http_digin_ctx_t        *ctx;
     ngx_http_digin_loc_conf_t   *dlcf;
     ngx_http_digin_main_conf_t  *dmcf;
@@ -192,23 +284,130 @@ ngx_http_digin_access_handler(ngx_http_request_t *r)
         ngx_http_set_ctx(r, ctx, ngx_http_digin_module);
     }
 
-    if (ngx_http_digin_token(r, dlcf, &token) != NGX_OK) {
-        ctx->result = DIGIN_TOKEN_MISSING;
+    /*
+     * The handler runs again each time Redis answers: ctx->state says
+     * how far the request got.
+     */
 
-    } else if (ngx_http_digin_verify(r, dmcf, &token, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    switch (ctx->state) {
+
+    case NGX_HTTP_DIGIN_START:
+
+        if (ngx_http_digin_token(r, dlcf, &token) != NGX_OK) {
+            ctx->result = DIGIN_TOKEN_MISSING;
+
+        } else if (ngx_http_digin_verify(r, dmcf, &token, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ctx->result != DIGIN_OK) {
+            goto deny;
+        }
+
+        ctx->state = NGX_HTTP_DIGIN_TOKEN;
+
+        /* fall through */
+
+    case NGX_HTTP_DIGIN_TOKEN:
+
+        if (dlcf->vendor.len == 0 && !dlcf->whoami) {
+            goto done;
+        }
+
+        rc = ngx_http_digin_ent_lookup(r, dmcf, dlcf, ctx);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            goto deny;
+        }
+
+        /* fall through */
+
+    case NGX_HTTP_DIGIN_ENTITLED:
+
+        if (dlcf->whoami) {
+            /* a blocked patron may still see why */
+            ctx->result = ctx->who.revoked ? DIGIN_TOKEN_REVOKED : DIGIN_OK;
+
+        } else {
+            vendor.s = (const char *) dlcf->vendor.data;
+            vendor.len = dlcf->vendor.len;
+
+            ctx->result = digin_grant_decide(&ctx->who, &ctx->lib, &vendor,
+                                             dlcf->medium);
+        }
+
+        if (ctx->result != DIGIN_OK) {
+            goto deny;
+        }
+
+        if (!dlcf->loan) {
+            goto done;
+        }
+
+        rc = ngx_http_digin_ent_loan(r, dmcf, dlcf, ctx);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        goto deny;
+
+    case NGX_HTTP_DIGIN_WAIT:
+        return NGX_AGAIN;
+
+    case NGX_HTTP_DIGIN_LOANED:
+    case NGX_HTTP_DIGIN_DONE:
+
+        if (ctx->result != DIGIN_OK) {
+            goto deny;
+        }
+
+        goto done;
     }
 
-    if (ctx->result == DIGIN_OK) {
-        return NGX_OK;
+done:
+
+    if (ctx->state != NGX_HTTP_DIGIN_DONE) {
+        ctx->state = NGX_HTTP_DIGIN_DONE;
+        ngx_http_digin_count(dmcf, ctx->result);
     }
+
+    return NGX_OK;
+
+deny:
+
+    ctx->state = NGX_HTTP_DIGIN_DONE;
+    ngx_http_digin_count(dmcf, ctx->result);
 
     /* what the client did wrong, never what the token said */
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "digin: access denied: %s",
                   digin_result_name(ctx->result));
 
-    return ngx_http_digin_deny(r, ctx->result);
+    return ngx_http_digin_deny(r, ctx);
+}
+
+
+static void
+ngx_http_digin_count(ngx_http_digin_main_conf_t *dmcf, digin_result_e rc)
+{
+    if (dmcf->shm_zone != NULL) {
+        (void) ngx_atomic_fetch_add(
+                   &ngx_http_digin_cache_stats(dmcf->shm_zone)->results[rc],
+                   1);
+    }
 }
 
 
@@ -266,6 +465,10 @@ ngx_http_digin_token(ngx_http_request_t *r, ngx_http_digin_loc_conf_t *dlcf,
  * Sets ctx->result, and the identity when the token is good: from the
  * cache when the token was verified before, else by a full check.
  * NGX_ERROR only for a failure of the gateway itself.
+ *
+ * A cached token holds the first bytes of its issuer's key set
+ * fingerprint, the issuer's index, and the lengths and bytes of the
+ * patron, library and jti claims.
  */
 
 static ngx_int_t
@@ -274,9 +477,10 @@ ngx_http_digin_verify(ngx_http_request_t *r, ngx_http_digin_main_conf_t *dmcf,
 {
     u_char                    key[NGX_HTTP_DIGIN_KEY_LEN];
     u_char                    value[NGX_HTTP_DIGIN_VALUE_MAX], *p;
-    size_t                    len, plen, llen;
-    time_t                    now;
-    ngx_uint_t                idx;
+    size_t                    len;
+    time_t                    now, expire;
+    ngx_str_t                 id[3];
+    ngx_uint_t                idx, i;
     digin_claims_t            claims;
     ngx_http_digin_issuer_t  *issuers;
 
@@ -293,28 +497,33 @@ ngx_http_digin_verify(ngx_http_request_t *r, ngx_http_digin_main_conf_t *dmcf,
             return NGX_ERROR;
         }
 
+        /* a token is never used past its expiry: no stale answers here */
         if (ngx_http_digin_cache_get(dmcf->shm_zone, key, now, value, &len)
-            == NGX_OK)
+            == NGX_OK
+            && len >= NGX_HTTP_DIGIN_FP_LEN + 5)
         {
             idx = value[NGX_HTTP_DIGIN_FP_LEN]
                   | (value[NGX_HTTP_DIGIN_FP_LEN + 1] << 8);
-            plen = value[NGX_HTTP_DIGIN_FP_LEN + 2];
-            llen = value[NGX_HTTP_DIGIN_FP_LEN + 3];
-            p = value + NGX_HTTP_DIGIN_FP_LEN + 4;
+            p = value + NGX_HTTP_DIGIN_FP_LEN + 5;
+
+            for (i = 0; i < 3; i++) {
+                id[i].len = value[NGX_HTTP_DIGIN_FP_LEN + 2 + i];
+                id[i].data = p;
+                p += id[i].len;
+            }
 
             /* a hit counts only while the issuer's keys are unchanged */
             if (idx < dmcf->issuers.nelts
                 && ngx_memcmp(value, issuers[idx].issuer.keys->fingerprint,
                               NGX_HTTP_DIGIN_FP_LEN) == 0
-                && len == NGX_HTTP_DIGIN_FP_LEN + 4 + plen + llen)
+                && (size_t) (p - value) == len)
             {
                 ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                                "digin: token cache hit");
 
                 ctx->result = DIGIN_OK;
 
-                return ngx_http_digin_set_identity(r, dmcf, ctx, idx, p,
-                                                   plen, p + plen, llen);
+                return ngx_http_digin_set_identity(r, dmcf, ctx, idx, id);
             }
         }
     }
@@ -326,12 +535,15 @@ ngx_http_digin_verify(ngx_http_request_t *r, ngx_http_digin_main_conf_t *dmcf,
         return NGX_OK;
     }
 
-    plen = ngx_strlen(claims.patron);
-    llen = ngx_strlen(claims.library);
+    id[0].data = (u_char *) claims.patron;
+    id[1].data = (u_char *) claims.library;
+    id[2].data = (u_char *) claims.jti;
 
-    if (ngx_http_digin_set_identity(r, dmcf, ctx, claims.issuer,
-                                    (u_char *) claims.patron, plen,
-                                    (u_char *) claims.library, llen)
+    for (i = 0; i < 3; i++) {
+        id[i].len = ngx_strlen(id[i].data);
+    }
+
+    if (ngx_http_digin_set_identity(r, dmcf, ctx, claims.issuer, id)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -342,16 +554,20 @@ ngx_http_digin_verify(ngx_http_request_t *r, ngx_http_digin_main_conf_t *dmcf,
                        NGX_HTTP_DIGIN_FP_LEN);
         *p++ = (u_char) (claims.issuer & 0xff);
         *p++ = (u_char) (claims.issuer >> 8);
-        *p++ = (u_char) plen;
-        *p++ = (u_char) llen;
-        p = ngx_cpymem(p, claims.patron, plen);
-        p = ngx_cpymem(p, claims.library, llen);
+
+        for (i = 0; i < 3; i++) {
+            *p++ = (u_char) id[i].len;
+        }
+
+        for (i = 0; i < 3; i++) {
+            p = ngx_cpymem(p, id[i].data, id[i].len);
+        }
 
         /* valid for as long as the leeway lets the token live */
-        (void) ngx_http_digin_cache_put(dmcf->shm_zone, key, now,
-                                        (time_t) (claims.exp
-                                                  + dmcf->leeway),
-                                        value, p - value);
+        expire = (time_t) (claims.exp + dmcf->leeway);
+
+        (void) ngx_http_digin_cache_put(dmcf->shm_zone, key, now, expire,
+                                        expire, value, p - value);
     }
 
     ngx_explicit_memzero(&claims, sizeof(digin_claims_t));
@@ -390,12 +606,14 @@ ngx_http_digin_cache_key(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *token,
 }
 
 
+/* id: the patron, library and jti claims, copied into the request */
+
 static ngx_int_t
 ngx_http_digin_set_identity(ngx_http_request_t *r,
     ngx_http_digin_main_conf_t *dmcf, ngx_http_digin_ctx_t *ctx,
-    ngx_uint_t issuer, u_char *patron, size_t patron_len, u_char *library,
-    size_t library_len)
+    ngx_uint_t issuer, ngx_str_t *id)
 {
+    u_char                   *p;
     ngx_http_digin_issuer_t  *issuers;
 
     issuers = dmcf->issuers.elts;
@@ -403,72 +621,151 @@ ngx_http_digin_set_identity(ngx_http_request_t *r,
     ctx->issuer.data = (u_char *) issuers[issuer].issuer.name;
     ctx->issuer.len = issuers[issuer].issuer.name_len;
 
-    ctx->patron.data = ngx_pnalloc(r->pool, patron_len + library_len);
-    if (ctx->patron.data == NULL) {
+    p = ngx_pnalloc(r->pool, id[0].len + id[1].len + id[2].len);
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
-    ctx->patron.len = patron_len;
-    ngx_memcpy(ctx->patron.data, patron, patron_len);
+    ctx->patron.data = p;
+    ctx->patron.len = id[0].len;
+    p = ngx_cpymem(p, id[0].data, id[0].len);
 
-    ctx->library.data = ctx->patron.data + patron_len;
-    ctx->library.len = library_len;
-    ngx_memcpy(ctx->library.data, library, library_len);
+    ctx->library.data = p;
+    ctx->library.len = id[1].len;
+    p = ngx_cpymem(p, id[1].data, id[1].len);
+
+    ctx->jti.data = p;
+    ctx->jti.len = id[2].len;
+    ngx_memcpy(p, id[2].data, id[2].len);
 
     return NGX_OK;
 }
 
 
-/*
- * 401 with an RFC 6750 challenge and a JSON body the front end can
- * translate.  With "satisfy any", or an error_page for the status, nginx
- * makes the response so that those keep their meaning.
- */
-
-static ngx_int_t
-ngx_http_digin_deny(ngx_http_request_t *r, digin_result_e rc)
+static ngx_uint_t
+ngx_http_digin_status_of(digin_result_e rc)
 {
-    size_t                     len;
-    ngx_int_t                  status, sent;
-    ngx_buf_t                 *b;
-    ngx_chain_t                out;
-    const char                *name, *text;
-    ngx_table_elt_t           *h;
-    ngx_http_core_loc_conf_t  *clcf;
+    if (rc <= DIGIN_CLAIM_INVALID) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
 
-    status = NGX_HTTP_UNAUTHORIZED;
-    name = digin_result_name(rc);
-    text = digin_result_text(rc);
+    switch (rc) {
+
+    case DIGIN_QUOTA_EXHAUSTED:
+    case DIGIN_BUDGET_EXHAUSTED:
+        return NGX_HTTP_TOO_MANY_REQUESTS;
+
+    case DIGIN_ENTITLEMENTS_UNAVAILABLE:
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+
+    case DIGIN_TITLE_MISSING:
+        return NGX_HTTP_BAD_REQUEST;
+
+    default:
+        return NGX_HTTP_FORBIDDEN;
+    }
+}
+
+
+static ngx_table_elt_t *
+ngx_http_digin_add_header(ngx_http_request_t *r, const char *key,
+    size_t len)
+{
+    ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    len = sizeof("Bearer realm=\"digin\", error=\"invalid_token\", "
-                 "error_description=\"\"") - 1 + ngx_strlen(text);
-
-    h->value.data = ngx_pnalloc(r->pool, len);
-    if (h->value.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* no error attribute when the client simply sent no credentials */
-    if (rc == DIGIN_TOKEN_MISSING) {
-        h->value.len = ngx_sprintf(h->value.data, "Bearer realm=\"digin\"")
-                       - h->value.data;
-
-    } else {
-        h->value.len = ngx_sprintf(h->value.data,
-                                   "Bearer realm=\"digin\", "
-                                   "error=\"invalid_token\", "
-                                   "error_description=\"%s\"", text)
-                       - h->value.data;
+        return NULL;
     }
 
     h->hash = 1;
-    ngx_str_set(&h->key, "WWW-Authenticate");
-    r->headers_out.www_authenticate = h;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+
+    h->value.data = ngx_pnalloc(r->pool, len);
+    if (h->value.data == NULL) {
+        return NULL;
+    }
+
+    h->value.len = 0;
+
+    return h;
+}
+
+
+/*
+ * A refusal: the status for the reason, an RFC 6750 challenge on 401,
+ * Retry-After where waiting helps, and a JSON body with the reason code
+ * (and the numbers behind a 429) that the front end translates.  With
+ * "satisfy any", or an error_page for the status, nginx makes the
+ * response so that those keep their meaning.
+ */
+
+static ngx_int_t
+ngx_http_digin_deny(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx)
+{
+    u_char                    *p;
+    time_t                     retry;
+    ngx_int_t                  status;
+    ngx_buf_t                 *b;
+    const char                *name, *text;
+    digin_result_e             rc;
+    ngx_table_elt_t           *h;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    rc = ctx->result;
+    status = ngx_http_digin_status_of(rc);
+    name = digin_result_name(rc);
+    text = digin_result_text(rc);
+
+    if (status == NGX_HTTP_UNAUTHORIZED) {
+        h = ngx_http_digin_add_header(r, "WWW-Authenticate",
+                                      sizeof("Bearer realm=\"digin\", "
+                                             "error=\"invalid_token\", "
+                                             "error_description=\"\"")
+                                      + ngx_strlen(text));
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* no error attribute when the client simply sent no credentials */
+        if (rc == DIGIN_TOKEN_MISSING) {
+            h->value.len = ngx_sprintf(h->value.data,
+                                       "Bearer realm=\"digin\"")
+                           - h->value.data;
+
+        } else {
+            h->value.len = ngx_sprintf(h->value.data,
+                                       "Bearer realm=\"digin\", "
+                                       "error=\"invalid_token\", "
+                                       "error_description=\"%s\"", text)
+                           - h->value.data;
+        }
+
+        r->headers_out.www_authenticate = h;
+    }
+
+    retry = 0;
+
+    if (rc == DIGIN_QUOTA_EXHAUSTED) {
+        retry = ctx->loan_reset - ngx_time();
+
+    } else if (rc == DIGIN_BUDGET_EXHAUSTED) {
+        retry = ctx->budget_reset - ngx_time();
+
+    } else if (rc == DIGIN_ENTITLEMENTS_UNAVAILABLE) {
+        retry = 5;
+    }
+
+    if (retry > 0) {
+        h = ngx_http_digin_add_header(r, "Retry-After", NGX_TIME_T_LEN);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->value.len = ngx_sprintf(h->value.data, "%T", retry)
+                       - h->value.data;
+    }
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -482,14 +779,42 @@ ngx_http_digin_deny(ngx_http_request_t *r, digin_result_e rc)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    len = sizeof("{\"error\":\"\"}\n") - 1 + ngx_strlen(name);
-
-    b = ngx_create_temp_buf(r->pool, len);
+    b = ngx_create_temp_buf(r->pool, 256);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last = ngx_sprintf(b->pos, "{\"error\":\"%s\"}\n", name);
+    p = ngx_sprintf(b->pos, "{\"error\":\"%s\"", name);
+
+    if (rc == DIGIN_QUOTA_EXHAUSTED) {
+        p = ngx_sprintf(p, ",\"medium\":\"%s\",\"limit\":%L,\"used\":%L,"
+                        "\"resets_at\":",
+                        digin_medium_name(ctx->loan_medium), ctx->loan_limit,
+                        ctx->loan_used);
+        p = ngx_http_digin_json_time(p, ctx->loan_reset);
+
+    } else if (rc == DIGIN_BUDGET_EXHAUSTED) {
+        p = ngx_sprintf(p, ",\"limit\":%L,\"spent\":%L,\"resets_at\":",
+                        ctx->budget_limit, ctx->budget_spent);
+        p = ngx_http_digin_json_time(p, ctx->budget_reset);
+    }
+
+    b->last = ngx_cpymem(p, "}\n", 2);
+
+    ngx_http_finalize_request(r, ngx_http_digin_send_json(r, status, b));
+
+    return NGX_DONE;
+}
+
+
+ngx_int_t
+ngx_http_digin_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b)
+{
+    ngx_int_t           rc;
+    ngx_chain_t         out;
+    static ngx_str_t    type = ngx_string("application/json");
+
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
@@ -497,20 +822,17 @@ ngx_http_digin_deny(ngx_http_request_t *r, digin_result_e rc)
     out.next = NULL;
 
     r->headers_out.status = status;
-    r->headers_out.content_type = ngx_http_digin_json_type;
-    r->headers_out.content_type_len = ngx_http_digin_json_type.len;
-    r->headers_out.content_length_n = len;
+    r->headers_out.content_type = type;
+    r->headers_out.content_type_len = type.len;
+    r->headers_out.content_length_n = b->last - b->pos;
 
-    sent = ngx_http_send_header(r);
+    rc = ngx_http_send_header(r);
 
-    if (sent == NGX_ERROR || sent > NGX_OK || r->header_only) {
-        ngx_http_finalize_request(r, sent);
-        return NGX_DONE;
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
     }
 
-    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
-
-    return NGX_DONE;
+    return ngx_http_output_filter(r, &out);
 }
 
 
@@ -586,6 +908,64 @@ ngx_http_digin_result_variable(ngx_http_request_t *r,
     v->no_cacheable = 0;
     v->not_found = 0;
     v->data = (u_char *) name;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_digin_county_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_digin_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_digin_module);
+
+    if (ctx == NULL || ctx->result != DIGIN_OK || !ctx->lib.found) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ctx->lib.county.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = (u_char *) ctx->lib.county.s;
+
+    return NGX_OK;
+}
+
+
+/* after a loan: loans left for the medium this period; "" if unlimited */
+
+static ngx_int_t
+ngx_http_digin_quota_left_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                *p;
+    ngx_http_digin_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_digin_module);
+
+    if (ctx == NULL || ctx->result != DIGIN_OK || ctx->loan_limit < 0
+        || ctx->loan_used == 0)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->len = ngx_sprintf(p, "%L", ngx_max(ctx->loan_limit - ctx->loan_used,
+                                          0))
+             - p;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = p;
 
     return NGX_OK;
 }
@@ -725,6 +1105,9 @@ ngx_http_digin_create_main_conf(ngx_conf_t *cf)
      *
      *     dmcf->trust = { NULL, 0, 0, 0 };
      *     dmcf->shm_zone = NULL;
+     *     dmcf->redis = NULL;
+     *     dmcf->redis_primary = NULL;
+     *     dmcf->rd_read = NULL, rd_write = NULL, rd_sub = NULL;
      *     dmcf->trust_id = { 0 };
      *     dmcf->keys_check = { 0 };
      */
@@ -738,6 +1121,9 @@ ngx_http_digin_create_main_conf(ngx_conf_t *cf)
 
     dmcf->leeway = NGX_CONF_UNSET;
     dmcf->max_size = NGX_CONF_UNSET_SIZE;
+    dmcf->cache_ttl = NGX_CONF_UNSET;
+    dmcf->negative_ttl = NGX_CONF_UNSET;
+    dmcf->stale_ttl = NGX_CONF_UNSET;
 
     return dmcf;
 }
@@ -756,6 +1142,26 @@ ngx_http_digin_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_value(dmcf->leeway, 30);
     ngx_conf_init_size_value(dmcf->max_size, 8192);
+    ngx_conf_init_value(dmcf->cache_ttl, 60);
+    ngx_conf_init_value(dmcf->negative_ttl, 10);
+    ngx_conf_init_value(dmcf->stale_ttl, 3600);
+
+    if (dmcf->redis != NULL && dmcf->shm_zone == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"digin_redis\" needs a \"digin_zone\" to cache "
+                      "entitlement answers in");
+        return NGX_CONF_ERROR;
+    }
+
+    if (dmcf->redis_primary != NULL && dmcf->redis == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"digin_redis_primary\" needs \"digin_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (dmcf->redis_primary == NULL) {
+        dmcf->redis_primary = dmcf->redis;
+    }
 
     di = dmcf->issuers.elts;
 
@@ -833,9 +1239,16 @@ ngx_http_digin_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     dlcf->cookie = { 0, NULL };
+     *     dlcf->vendor = { 0, NULL };
+     *     dlcf->loan_title = NULL;
      */
 
     dlcf->enable = NGX_CONF_UNSET;
+    dlcf->failure = NGX_CONF_UNSET_UINT;
+    dlcf->medium = NGX_CONF_UNSET;
+    dlcf->loan = NGX_CONF_UNSET;
+    dlcf->loan_medium = NGX_CONF_UNSET;
+    dlcf->whoami = NGX_CONF_UNSET;
 
     return dlcf;
 }
@@ -849,11 +1262,32 @@ ngx_http_digin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_http_digin_main_conf_t  *dmcf;
 
-    ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_str_value(conf->cookie, prev->cookie, "");
+    ngx_conf_merge_uint_value(conf->failure, prev->failure,
+                              NGX_HTTP_DIGIN_FAIL_DENY);
+
+    /* vendor, loan and whoami belong to their own location only */
+    ngx_conf_init_value(conf->medium, -1);
+    ngx_conf_init_value(conf->loan, 0);
+    ngx_conf_init_value(conf->loan_medium, -1);
+    ngx_conf_init_value(conf->whoami, 0);
+
+    if (conf->vendor.len || conf->whoami) {
+        conf->enable = 1;
+    }
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_digin_module);
+
+    if ((conf->vendor.len || conf->whoami) && dmcf->redis == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" needs \"digin_redis\"",
+                           conf->whoami ? "digin_whoami" : "digin_vendor");
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->enable) {
-        dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_digin_module);
 
         /* fail closed: "digin on" with nobody to trust is a mistake */
         if (dmcf->issuers.nelts == 0) {
@@ -1210,6 +1644,371 @@ ngx_http_digin_issuer_algorithms(ngx_conf_t *cf, ngx_http_digin_issuer_t *di,
 }
 
 
+static char *
+ngx_http_digin_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t                     *value, s;
+    ngx_int_t                      n;
+    ngx_uint_t                     i;
+    ngx_http_digin_redis_conf_t  **field, *rc;
+
+    field = (ngx_http_digin_redis_conf_t **) (p + cmd->offset);
+
+    if (*field != NULL) {
+        return "is duplicate";
+    }
+
+    rc = ngx_pcalloc(cf->pool, sizeof(ngx_http_digin_redis_conf_t));
+    if (rc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_digin_redis_parse(cf, &value[1], rc) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    rc->connect_timeout = 1000;
+    rc->timeout = 500;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "password_file=", 14) == 0) {
+            s.len = value[i].len - 14;
+            s.data = value[i].data + 14;
+
+            if (ngx_conf_full_name(cf->cycle, &s, 1) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            if (ngx_http_digin_read_secret(cf, &s, &rc->password) != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            rc->db = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "connect_timeout=", 16) == 0) {
+            s.len = value[i].len - 16;
+            s.data = value[i].data + 16;
+
+            rc->connect_timeout = ngx_parse_time(&s, 0);
+            if (rc->connect_timeout == (ngx_msec_t) NGX_ERROR
+                || rc->connect_timeout == 0)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.len = value[i].len - 8;
+            s.data = value[i].data + 8;
+
+            rc->timeout = ngx_parse_time(&s, 0);
+            if (rc->timeout == (ngx_msec_t) NGX_ERROR || rc->timeout == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    *field = rc;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"%V\"", &value[i],
+                       &cmd->name);
+    return NGX_CONF_ERROR;
+}
+
+
+/* a Redis password from a file, without its final newline */
+
+static ngx_int_t
+ngx_http_digin_read_secret(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *out)
+{
+    ssize_t          n;
+    ngx_file_t       file;
+    ngx_file_info_t  fi;
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+
+    file.name = *path;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "cannot open password_file \"%V\"", path);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > 1024)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "password_file \"%V\" is not a small file",
+                           path);
+        ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    out->data = ngx_pnalloc(cf->pool, 1025);
+    if (out->data == NULL) {
+        ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_file(&file, out->data, 1024, 0);
+    ngx_close_file(file.fd);
+
+    if (n == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    while (n > 0 && (out->data[n - 1] == '\n' || out->data[n - 1] == '\r')) {
+        n--;
+    }
+
+    out->len = n;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_digin_cache_ttl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_digin_main_conf_t *dmcf = conf;
+
+    time_t       *t;
+    ngx_str_t    *value, s;
+    ngx_uint_t    i;
+
+    if (dmcf->cache_ttl != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        s = value[i];
+
+        if (i == 1) {
+            t = &dmcf->cache_ttl;
+
+        } else if (ngx_strncmp(s.data, "negative=", 9) == 0) {
+            t = &dmcf->negative_ttl;
+            s.data += 9;
+            s.len -= 9;
+
+        } else if (ngx_strncmp(s.data, "stale=", 6) == 0) {
+            t = &dmcf->stale_ttl;
+            s.data += 6;
+            s.len -= 6;
+
+        } else {
+            goto invalid;
+        }
+
+        /* 0 keeps no answers: every request asks Redis */
+        *t = ngx_parse_time(&s, 1);
+
+        if (*t == (time_t) NGX_ERROR) {
+            goto invalid;
+        }
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"digin_cache_ttl\"",
+                       &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_digin_medium_param(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_int_t *medium)
+{
+    int  m;
+
+    if (value->len <= 7 || ngx_strncmp(value->data, "medium=", 7) != 0) {
+        return NGX_DECLINED;
+    }
+
+    m = digin_medium_by_name((const char *) value->data + 7, value->len - 7);
+
+    if (m < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid medium \"%V\", expected medium=ebook "
+                           "or medium=audio", value);
+        return NGX_ERROR;
+    }
+
+    *medium = m;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_digin_vendor(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_digin_loc_conf_t *dlcf = conf;
+
+    ngx_int_t   rc;
+    ngx_str_t  *value;
+
+    if (dlcf->vendor.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len > 32) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid vendor \"%V\" in \"digin_vendor\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    dlcf->vendor = value[1];
+
+    if (cf->args->nelts == 3) {
+        rc = ngx_http_digin_medium_param(cf, &value[2], &dlcf->medium);
+
+        if (rc == NGX_DECLINED) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in "
+                               "\"digin_vendor\"", &value[2]);
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_digin_loan(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_digin_loc_conf_t *dlcf = conf;
+
+    ngx_int_t                          rc;
+    ngx_str_t                         *value, title;
+    ngx_uint_t                         i;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (dlcf->loan != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    ngx_str_set(&title, "$uri");
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "title=", 6) == 0
+            && value[i].len > 6)
+        {
+            title.data = value[i].data + 6;
+            title.len = value[i].len - 6;
+            continue;
+        }
+
+        rc = ngx_http_digin_medium_param(cf, &value[i], &dlcf->loan_medium);
+
+        if (rc == NGX_OK) {
+            continue;
+        }
+
+        if (rc == NGX_DECLINED) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in \"digin_loan\"",
+                               &value[i]);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    dlcf->loan_title = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (dlcf->loan_title == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &title;
+    ccv.complex_value = dlcf->loan_title;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    dlcf->loan = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/* digin_whoami and digin_status: content handlers of their location */
+
+static char *
+ngx_http_digin_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_digin_loc_conf_t *dlcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return "is duplicate";
+    }
+
+    if (ngx_strcmp(cmd->name.data, "digin_whoami") == 0) {
+        clcf->handler = ngx_http_digin_whoami_handler;
+        dlcf->whoami = 1;
+
+    } else {
+        clcf->handler = ngx_http_digin_status_handler;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static ngx_int_t
 ngx_http_digin_init(ngx_conf_t *cf)
 {
@@ -1224,6 +2023,8 @@ ngx_http_digin_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_digin_access_handler;
+
+    ngx_http_digin_ent_init_scripts();
 
     return NGX_OK;
 }
@@ -1247,5 +2048,18 @@ ngx_http_digin_init_process(ngx_cycle_t *cycle)
 
     ngx_add_timer(&dmcf->keys_check, NGX_HTTP_DIGIN_KEYS_CHECK);
 
-    return NGX_OK;
+    return ngx_http_digin_ent_init_process(cycle, dmcf);
+}
+
+
+static void
+ngx_http_digin_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_digin_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_digin_module);
+
+    if (dmcf != NULL) {
+        ngx_http_digin_ent_exit_process(dmcf);
+    }
 }

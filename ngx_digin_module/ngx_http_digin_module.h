@@ -16,7 +16,9 @@
 
 #include <openssl/evp.h>
 
+#include "digin_grant.h"
 #include "digin_jwt.h"
+#include "ngx_http_digin_redis.h"
 
 
 /* how often each worker looks for replaced key files */
@@ -42,24 +44,79 @@ typedef struct {
     u_char                     trust_id[32];
     EVP_MD                    *sha256;       /* fetched once */
     ngx_event_t                keys_check;
+
+    /* entitlements */
+    ngx_http_digin_redis_conf_t  *redis;          /* reads */
+    ngx_http_digin_redis_conf_t  *redis_primary;  /* loan counters */
+    time_t                     cache_ttl;
+    time_t                     negative_ttl;
+    time_t                     stale_ttl;
+    ngx_http_digin_redis_t    *rd_read;      /* this worker's */
+    ngx_http_digin_redis_t    *rd_write;
+    ngx_http_digin_redis_t    *rd_sub;
 } ngx_http_digin_main_conf_t;
+
+
+#define NGX_HTTP_DIGIN_FAIL_DENY   0
+#define NGX_HTTP_DIGIN_FAIL_STALE  1
 
 
 typedef struct {
     ngx_flag_t                 enable;
     ngx_str_t                  cookie;
+    ngx_uint_t                 failure;
+    ngx_str_t                  vendor;       /* digin_vendor */
+    ngx_int_t                  medium;       /* -1: any */
+    ngx_flag_t                 loan;         /* digin_loan */
+    ngx_http_complex_value_t  *loan_title;
+    ngx_int_t                  loan_medium;  /* -1: from the vendor */
+    ngx_flag_t                 whoami;
 } ngx_http_digin_loc_conf_t;
+
+
+typedef enum {
+    NGX_HTTP_DIGIN_START = 0,
+    NGX_HTTP_DIGIN_TOKEN,        /* token verified */
+    NGX_HTTP_DIGIN_WAIT,         /* a Redis reply is awaited */
+    NGX_HTTP_DIGIN_ENTITLED,     /* entitlement answer in hand */
+    NGX_HTTP_DIGIN_LOANED,       /* loan counted (or refused) */
+    NGX_HTTP_DIGIN_DONE
+} ngx_http_digin_state_e;
 
 
 typedef struct {
     digin_result_e             result;
+    ngx_http_digin_state_e     state;
     ngx_str_t                  issuer;
     ngx_str_t                  patron;
-    ngx_str_t                  library;
+    ngx_str_t                  library;       /* the token's claim */
+    ngx_str_t                  jti;
+    ngx_http_request_t        *request;
+    ngx_http_digin_redis_cmd_t  *cmd;
+    unsigned                   cleanup_set:1;
+    unsigned                   redis_failed:1;
+    unsigned                   stale:1;
+    /* the entitlement answer */
+    digin_patron_t             who;
+    digin_library_t            lib;
+    u_char                    *lib_data;      /* lib's strings */
+    /* the loan */
+    int64_t                    loan_used;
+    int64_t                    loan_limit;
+    time_t                     loan_reset;
+    int64_t                    budget_spent;
+    int64_t                    budget_limit;
+    time_t                     budget_reset;
+    ngx_int_t                  loan_medium;
 } ngx_http_digin_ctx_t;
 
 
 extern ngx_module_t  ngx_http_digin_module;
+
+
+/* sends b as an application/json response; for ngx_http_finalize_request */
+ngx_int_t ngx_http_digin_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b);
 
 
 #endif /* _NGX_HTTP_DIGIN_MODULE_H_INCLUDED_ */
