@@ -266,7 +266,6 @@ ngx_http_digin_cache_put(ngx_shm_zone_t *shm_zone, const u_char *key,
     time_t now, time_t fresh, time_t expire, const u_char *value, size_t len)
 {
     size_t                        size;
-    ngx_uint_t                    tries;
     ngx_http_digin_cache_t       *cache;
     ngx_http_digin_cache_node_t  *cn;
 
@@ -290,15 +289,20 @@ ngx_http_digin_cache_put(ngx_shm_zone_t *shm_zone, const u_char *key,
 
     ngx_http_digin_cache_expire(cache, now, 0);
 
-    for (tries = 0; /* void */; tries++) {
+    for ( ;; ) {
         cn = ngx_slab_alloc_locked(cache->shpool, size);
 
         if (cn != NULL) {
             break;
         }
 
-        /* the zone is full: the least recently used entries make room */
-        if (tries == 4 || ngx_http_digin_cache_expire(cache, now, 1) == 0) {
+        /*
+         * The zone is full: the least recently used entries make room.
+         * Entries differ in size, and the slab allocator keeps each
+         * size class apart, so a few evictions may free nothing this
+         * entry can use: evict on until it fits.
+         */
+        if (ngx_http_digin_cache_expire(cache, now, 1) == 0) {
             ngx_shmtx_unlock(&cache->shpool->mutex);
 
             ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
