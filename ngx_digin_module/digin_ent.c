@@ -258,6 +258,7 @@ digin_ent_media_text(unsigned media, char *buf, size_t len)
 digin_ent_doc_t *
 digin_ent_parse(const char *data, size_t len, char *err, size_t errlen)
 {
+    char             *p;
     json_t           *root, *v;
     json_error_t      jerr;
     digin_ent_ctx_t   ctx;
@@ -276,6 +277,15 @@ digin_ent_parse(const char *data, size_t len, char *err, size_t errlen)
     if (root == NULL) {
         snprintf(err, errlen, "line %d, column %d: %s", jerr.line,
                  jerr.column, jerr.text);
+
+        /* jansson quotes the input: keep the message on one line */
+
+        for (p = err; errlen > 0 && *p != '\0'; p++) {
+            if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+                *p = '?';
+            }
+        }
+
         return NULL;
     }
 

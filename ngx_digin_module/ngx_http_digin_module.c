@@ -1280,6 +1280,13 @@ ngx_http_digin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_digin_module);
 
+    if (conf->loan && conf->vendor.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"digin_loan\" needs \"digin_vendor\" in the "
+                           "same location");
+        return NGX_CONF_ERROR;
+    }
+
     if ((conf->vendor.len || conf->whoami) && dmcf->redis == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%s\" needs \"digin_redis\"",
