@@ -554,7 +554,16 @@ ngx_http_digin_redis_send(ngx_http_digin_redis_t *rd,
 {
     ngx_http_digin_redis_cmd_t  *cmd;
 
-    if (rd == NULL || rd->ac == NULL) {
+    if (rd == NULL) {
+        return NULL;
+    }
+
+    if (rd->ac == NULL) {
+        /* down, waiting to connect again: the request fails now */
+        if (rd->stats != NULL) {
+            (void) ngx_atomic_fetch_add(&rd->stats->redis_errors, 1);
+        }
+
         return NULL;
     }
 
