@@ -196,29 +196,19 @@ static ngx_int_t
 ngx_http_digin_ent_key(ngx_http_digin_main_conf_t *dmcf, u_char kind,
     ngx_atomic_uint_t epoch, ngx_str_t *a, ngx_str_t *b, u_char *key)
 {
-    u_char       sep;
-    ngx_int_t    rc;
-    EVP_MD_CTX  *md;
+    ngx_str_t  parts[4];
 
-    md = EVP_MD_CTX_new();
-    if (md == NULL) {
-        return NGX_ERROR;
+    parts[0].data = &kind;
+    parts[0].len = 1;
+    parts[1].data = (u_char *) &epoch;
+    parts[1].len = sizeof(epoch);
+    parts[2] = *a;
+
+    if (b != NULL) {
+        parts[3] = *b;
     }
 
-    sep = '\0';
-
-    rc = (EVP_DigestInit_ex(md, dmcf->sha256, NULL) == 1
-          && EVP_DigestUpdate(md, &kind, 1) == 1
-          && EVP_DigestUpdate(md, &epoch, sizeof(epoch)) == 1
-          && EVP_DigestUpdate(md, a->data, a->len) == 1
-          && EVP_DigestUpdate(md, &sep, 1) == 1
-          && (b == NULL || EVP_DigestUpdate(md, b->data, b->len) == 1)
-          && EVP_DigestFinal_ex(md, key, NULL) == 1)
-         ? NGX_OK : NGX_ERROR;
-
-    EVP_MD_CTX_free(md);
-
-    return rc;
+    return ngx_http_digin_digest(dmcf, parts, b ? 4 : 3, key);
 }
 
 

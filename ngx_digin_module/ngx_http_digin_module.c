@@ -577,16 +577,32 @@ ngx_http_digin_verify(ngx_http_request_t *r, ngx_http_digin_main_conf_t *dmcf,
 
 
 /*
- * SHA-256 over the trust configuration's digest and the whole token:
- * collision resistant, and a reload that changes whom we trust cannot
- * reuse an answer cached under the old configuration.
+ * The token's key: SHA-256 over the trust configuration's digest and
+ * the whole token, collision resistant, and a reload that changes whom
+ * we trust cannot reuse an answer cached under the old configuration.
  */
 
 static ngx_int_t
 ngx_http_digin_cache_key(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *token,
     u_char *key)
 {
+    ngx_str_t  parts[2];
+
+    parts[0].data = dmcf->trust_id;
+    parts[0].len = sizeof(dmcf->trust_id);
+    parts[1] = *token;
+
+    return ngx_http_digin_digest(dmcf, parts, 2, key);
+}
+
+
+ngx_int_t
+ngx_http_digin_digest(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *parts,
+    ngx_uint_t n, u_char *key)
+{
+    u_char       sep;
     ngx_int_t    rc;
+    ngx_uint_t   i;
     EVP_MD_CTX  *md;
 
     md = EVP_MD_CTX_new();
@@ -594,11 +610,21 @@ ngx_http_digin_cache_key(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *token,
         return NGX_ERROR;
     }
 
-    rc = (EVP_DigestInit_ex(md, dmcf->sha256, NULL) == 1
-          && EVP_DigestUpdate(md, dmcf->trust_id, sizeof(dmcf->trust_id)) == 1
-          && EVP_DigestUpdate(md, token->data, token->len) == 1
-          && EVP_DigestFinal_ex(md, key, NULL) == 1)
-         ? NGX_OK : NGX_ERROR;
+    sep = '\0';
+    rc = (EVP_DigestInit_ex(md, dmcf->sha256, NULL) == 1) ? NGX_OK
+                                                          : NGX_ERROR;
+
+    for (i = 0; rc == NGX_OK && i < n; i++) {
+        if (EVP_DigestUpdate(md, parts[i].data, parts[i].len) != 1
+            || EVP_DigestUpdate(md, &sep, 1) != 1)
+        {
+            rc = NGX_ERROR;
+        }
+    }
+
+    if (rc == NGX_OK && EVP_DigestFinal_ex(md, key, NULL) != 1) {
+        rc = NGX_ERROR;
+    }
 
     EVP_MD_CTX_free(md);
 

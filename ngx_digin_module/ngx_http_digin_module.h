@@ -114,6 +114,13 @@ typedef struct {
 extern ngx_module_t  ngx_http_digin_module;
 
 
+/*
+ * SHA-256 over n parts, each followed by a NUL so that parts cannot run
+ * into one another: the keys of digin_zone.
+ */
+ngx_int_t ngx_http_digin_digest(ngx_http_digin_main_conf_t *dmcf,
+    ngx_str_t *parts, ngx_uint_t n, u_char *key);
+
 /* sends b as an application/json response; for ngx_http_finalize_request */
 ngx_int_t ngx_http_digin_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_buf_t *b);
