@@ -20,7 +20,7 @@ MOD_DIR    := ngx_digin_module
 # pure logic shared by the module, the tools and the unit tests
 CORE_SRCS  := $(MOD_DIR)/digin_b64.c $(MOD_DIR)/digin_key.c \
               $(MOD_DIR)/digin_jwt.c $(MOD_DIR)/digin_ent.c \
-              $(MOD_DIR)/digin_grant.c
+              $(MOD_DIR)/digin_grant.c $(MOD_DIR)/digin_assert.c
 CORE_HDRS  := $(CORE_SRCS:.c=.h)
 GLUE_SRCS  := $(wildcard $(MOD_DIR)/ngx_http_digin_*.c)
 GLUE_HDRS  := $(wildcard $(MOD_DIR)/ngx_http_digin_*.h)

@@ -17,6 +17,7 @@
 #include "ngx_http_digin_ent.h"
 #include "ngx_http_digin_module.h"
 #include "ngx_http_digin_redis.h"
+#include "ngx_http_digin_vendor.h"
 
 
 /* bytes of a key set's fingerprint kept with a cached token */
@@ -196,6 +197,34 @@ static ngx_command_t  ngx_http_digin_commands[] = {
       0,
       NULL },
 
+    { ngx_string("digin_pseudonym_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_digin_pseudonym_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("digin_vendor_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_digin_vendor_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("digin_assertion_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_digin_main_conf_t, assertion_issuer),
+      NULL },
+
+    { ngx_string("digin_strip_credentials"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_digin_loc_conf_t, strip),
+      NULL },
+
       ngx_null_command
 };
 
@@ -250,6 +279,12 @@ static ngx_http_variable_t  ngx_http_digin_vars[] = {
 
     { ngx_string("digin_quota_left"), NULL,
       ngx_http_digin_quota_left_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("digin_pseudonym"), NULL, ngx_http_digin_pseudonym_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("digin_vendor_token"), NULL,
+      ngx_http_digin_vendor_token_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -382,6 +417,12 @@ done:
     if (ctx->state != NGX_HTTP_DIGIN_DONE) {
         ctx->state = NGX_HTTP_DIGIN_DONE;
         ngx_http_digin_count(dmcf, ctx->result);
+
+        if (dlcf->strip
+            && ngx_http_digin_strip_credentials(r, dlcf) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     return NGX_OK;
@@ -1134,12 +1175,21 @@ ngx_http_digin_create_main_conf(ngx_conf_t *cf)
      *     dmcf->redis = NULL;
      *     dmcf->redis_primary = NULL;
      *     dmcf->rd_read = NULL, rd_write = NULL, rd_sub = NULL;
+     *     dmcf->pseudonym_key = { 0, NULL };
+     *     dmcf->assertion_issuer = { 0, NULL };
      *     dmcf->trust_id = { 0 };
      *     dmcf->keys_check = { 0 };
      */
 
     if (ngx_array_init(&dmcf->issuers, cf->pool, 2,
                        sizeof(ngx_http_digin_issuer_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    if (ngx_array_init(&dmcf->signers, cf->pool, 2,
+                       sizeof(ngx_http_digin_signer_t))
         != NGX_OK)
     {
         return NULL;
@@ -1160,7 +1210,7 @@ ngx_http_digin_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_digin_main_conf_t  *dmcf = conf;
 
-    u_char                    buf[64];
+    u_char                    buf[64], *p;
     ngx_uint_t                i;
     EVP_MD_CTX               *md;
     ngx_pool_cleanup_t       *cln;
@@ -1171,6 +1221,29 @@ ngx_http_digin_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(dmcf->cache_ttl, 60);
     ngx_conf_init_value(dmcf->negative_ttl, 10);
     ngx_conf_init_value(dmcf->stale_ttl, 3600);
+
+    if (dmcf->assertion_issuer.data == NULL) {
+        ngx_str_set(&dmcf->assertion_issuer, "urn:digin:gateway");
+
+    } else {
+        /* NUL-terminated for the nginx-free signing code */
+        p = ngx_pnalloc(cf->pool, dmcf->assertion_issuer.len + 1);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(p, dmcf->assertion_issuer.data,
+                   dmcf->assertion_issuer.len);
+        p[dmcf->assertion_issuer.len] = '\0';
+        dmcf->assertion_issuer.data = p;
+    }
+
+    if (dmcf->signers.nelts && dmcf->pseudonym_key.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"digin_vendor_key\" needs \"digin_pseudonym_key\": "
+                      "an assertion names the patron by a pseudonym");
+        return NGX_CONF_ERROR;
+    }
 
     if (dmcf->redis != NULL && dmcf->shm_zone == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -1267,6 +1340,7 @@ ngx_http_digin_create_loc_conf(ngx_conf_t *cf)
      *     dlcf->cookie = { 0, NULL };
      *     dlcf->vendor = { 0, NULL };
      *     dlcf->loan_title = NULL;
+     *     dlcf->signer = NULL;
      */
 
     dlcf->enable = NGX_CONF_UNSET;
@@ -1275,6 +1349,7 @@ ngx_http_digin_create_loc_conf(ngx_conf_t *cf)
     dlcf->loan = NGX_CONF_UNSET;
     dlcf->loan_medium = NGX_CONF_UNSET;
     dlcf->whoami = NGX_CONF_UNSET;
+    dlcf->strip = NGX_CONF_UNSET;
 
     return dlcf;
 }
@@ -1291,6 +1366,7 @@ ngx_http_digin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->cookie, prev->cookie, "");
     ngx_conf_merge_uint_value(conf->failure, prev->failure,
                               NGX_HTTP_DIGIN_FAIL_DENY);
+    ngx_conf_merge_value(conf->strip, prev->strip, 1);
 
     /* vendor, loan and whoami belong to their own location only */
     ngx_conf_init_value(conf->medium, -1);
@@ -1311,6 +1387,10 @@ ngx_http_digin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                            "\"digin_loan\" needs \"digin_vendor\" in the "
                            "same location");
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->vendor.len) {
+        conf->signer = ngx_http_digin_find_signer(dmcf, &conf->vendor);
     }
 
     if ((conf->vendor.len || conf->whoami) && dmcf->redis == NULL) {

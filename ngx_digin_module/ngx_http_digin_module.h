@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "digin_assert.h"
 #include "digin_grant.h"
 #include "digin_jwt.h"
 #include "ngx_http_digin_redis.h"
@@ -54,7 +55,19 @@ typedef struct {
     ngx_http_digin_redis_t    *rd_read;      /* this worker's */
     ngx_http_digin_redis_t    *rd_write;
     ngx_http_digin_redis_t    *rd_sub;
+
+    /* toward vendors */
+    ngx_str_t                  pseudonym_key;
+    ngx_str_t                  assertion_issuer;   /* NUL-terminated */
+    ngx_array_t                signers;      /* ngx_http_digin_signer_t */
 } ngx_http_digin_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                  vendor;
+    digin_signer_t            *signer;
+    time_t                     ttl;
+} ngx_http_digin_signer_t;
 
 
 #define NGX_HTTP_DIGIN_FAIL_DENY   0
@@ -71,6 +84,8 @@ typedef struct {
     ngx_http_complex_value_t  *loan_title;
     ngx_int_t                  loan_medium;  /* -1: from the vendor */
     ngx_flag_t                 whoami;
+    ngx_flag_t                 strip;
+    ngx_http_digin_signer_t   *signer;       /* for digin_vendor */
 } ngx_http_digin_loc_conf_t;
 
 
@@ -101,6 +116,7 @@ typedef struct {
     digin_library_t            lib;
     u_char                    *lib_data;      /* lib's strings */
     /* the loan */
+    ngx_str_t                  pseudonym;     /* computed when asked */
     int64_t                    loan_used;
     int64_t                    loan_limit;
     time_t                     loan_reset;
