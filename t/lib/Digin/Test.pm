@@ -62,6 +62,14 @@ our @EXPORT = qw(
     b64url b64url_decode json_encode json_decode token_parts
     craft_token openssl_sign der_to_raw hmac_sign
     done_testing
+    admin_path require_admin digin_admin load_document
+    redis_addr redis_info wait_replica_synced
+    is_refused http_parallel http_send http_receive
+    metrics metric metric_key metric_delta iso8601_epoch
+    start_nginx_instance instance_error_log
+    start_recorder recorded_requests parse_http_request
+    pseudonym verify_jws raw_to_der merge_jwks
+    generate_file file_sha256 files_under
 );
 
 
@@ -814,7 +822,11 @@ sub check_error_log {
 
 sub _stop_all {
     stop_nginx() if $NGINX;
-    stop_daemon($_) for reverse @DAEMONS;
+
+    # a copy: stop_daemon() rewrites @DAEMONS, which "for (reverse
+    # @DAEMONS)" would otherwise walk in place
+    my @daemons = reverse @DAEMONS;
+    stop_daemon($_) for @daemons;
 }
 
 # Stops nginx and the daemons, checks the logs, ends the plan.
@@ -1108,5 +1120,841 @@ sub der_to_raw {
     return $raw;
 }
 
+
+
+# Entitlements: build/digin-admin, Redis, refusals, metrics.
+
+sub admin_path { return build_dir() . '/digin-admin' }
+
+sub require_admin {
+    _require_file(admin_path(), 'digin-admin');
+}
+
+# "127.0.0.1:PORT" for a start_redis() handle, a port or an address
+sub redis_addr {
+    my ($redis) = @_;
+
+    return "127.0.0.1:$redis->{port}" if ref $redis;
+    return "127.0.0.1:$redis" if $redis =~ /^\d+$/;
+    return $redis;
+}
+
+# digin_admin($redis, 'block', $iss, $sub): runs build/digin-admin
+# against that Redis; returns (exit code, stdout and stderr).
+
+sub digin_admin {
+    my ($redis, @args) = @_;
+
+    my $tool = admin_path();
+    my $out = prefix() . '/logs/digin-admin.run';
+
+    my $pid = fork();
+    croak "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', $out or POSIX::_exit(127);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(127);
+        exec { $tool } $tool, '--redis', redis_addr($redis), @args;
+        POSIX::_exit(127);
+    }
+
+    my $done = wait_until(sub { waitpid($pid, WNOHANG) == $pid },
+        timeout => 30, interval => 0.01);
+
+    if (!$done) {
+        kill 'KILL', $pid;
+        waitpid($pid, 0);
+        croak "digin-admin @args did not finish";
+    }
+
+    my $code = $? >> 8;
+    my $text = read_file($out) // '';
+    unlink $out;
+
+    return ($code, $text);
+}
+
+# load_document($redis, $doc): the document (a hash, or JSON text)
+# written to a file and loaded with "digin-admin load"; croaks when the
+# tool fails.  Returns the file name.
+
+my $DOC_SEQ = 0;
+
+sub load_document {
+    my ($redis, $doc) = @_;
+
+    my $file = prefix() . '/entitlements-' . ++$DOC_SEQ . '.json';
+    write_file($file, ref $doc ? json_encode($doc) : $doc);
+
+    my ($code, $out) = digin_admin($redis, 'load', $file);
+    croak "digin-admin load $file: exit $code: $out" if $code != 0;
+
+    return $file;
+}
+
+# INFO [section] of a Redis as a hash
+sub redis_info {
+    my ($port, $section) = @_;
+
+    my $text = redis_cmd($port, 'INFO', defined $section ? $section : ());
+    my %info = $text =~ /^(\w+):([^\r\n]*)/mg;
+
+    return \%info;
+}
+
+# A replica started with --replicaof: waits until its link to the
+# primary is up and it has applied everything the primary has sent.
+
+sub wait_replica_synced {
+    my ($replica, $primary, %opts) = @_;
+
+    return wait_until(sub {
+        my $r = eval { redis_info($replica, 'replication') } or return 0;
+        my $p = eval { redis_info($primary, 'replication') } or return 0;
+        return ($r->{master_link_status} // '') eq 'up'
+            && ($r->{slave_repl_offset} // -1)
+               == ($p->{master_repl_offset} // -2);
+    }, timeout => $opts{timeout} // 10);
+}
+
+# is_refused($r, 403, 'not_entitled', $name, token => $token,
+# body => HASH): the status, a JSON body whose "error" is the reason
+# (and that is HASH exactly, when given), and for 429 and 503 a
+# Retry-After in seconds; the token (when given) neither in the body
+# nor in a header.  Returns the decoded body (undef on failure).
+
+sub is_refused {
+    my ($r, $status, $reason, $name, %opts) = @_;
+
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+    $name //= $reason;
+
+    if (!defined $r) {
+        Test::More::fail("$name: no response ($@)");
+        return undef;
+    }
+
+    my $body = eval { json_decode($r->{body}) };
+    my $ok = Test::More::is($r->{status}, $status, "$name: status");
+
+    $ok &= Test::More::like($r->{headers}{'content-type'} // '',
+        qr{^application/json\b}, "$name: content type");
+
+    $ok &= Test::More::is(ref $body eq 'HASH' ? $body->{error} : undef,
+        $reason, "$name: error")
+        || Test::More::diag("body: $r->{body}");
+
+    if ($status == 429 || $status == 503) {
+        $ok &= Test::More::like($r->{headers}{'retry-after'} // '',
+            qr/^\d+$/, "$name: Retry-After");
+    }
+
+    if ($opts{body}) {
+        $ok &= Test::More::is_deeply($body, $opts{body}, "$name: body")
+            || Test::More::diag("body: $r->{body}");
+    }
+
+    if (defined $opts{token}) {
+        my $head = substr($r->{raw}, 0, length($r->{raw})
+                                        - length($r->{body}));
+        $ok &= Test::More::ok(index($r->{body}, $opts{token}) < 0
+                              && index($head, $opts{token}) < 0,
+            "$name: token not echoed");
+    }
+
+    return $ok ? $body : undef;
+}
+
+# A request sent without waiting for the answer: http_send() returns a
+# handle, http_receive() reads the response (undef on a timeout).
+
+sub http_send {
+    my ($port, $request) = @_;
+
+    my $s = IO::Socket::INET->new(
+        PeerAddr => '127.0.0.1',
+        PeerPort => $port,
+        Proto    => 'tcp',
+        Timeout  => 5,
+    ) or croak "connect to $port: $!";
+
+    _write_all($s, $request, 5);
+
+    return { sock => $s, sent => time() };
+}
+
+sub http_receive {
+    my ($h, %opts) = @_;
+
+    my $deadline = $h->{sent} + ($opts{timeout} // 10);
+    my $raw = '';
+
+    my $ok = eval { while (_read_more($h->{sock}, \$raw, $deadline)) { } 1 };
+    close $h->{sock};
+    $h->{elapsed} = time() - $h->{sent};
+
+    return undef unless $ok;
+    return _parse_response($raw);
+}
+
+# http_parallel($port, [REQUEST...], timeout => S): every connection
+# opened first, then every request written, then the answers read as
+# they come; returns the parsed responses in order (undef for those that
+# did not complete).
+
+sub http_parallel {
+    my ($port, $requests, %opts) = @_;
+
+    my $timeout = $opts{timeout} // 20;
+    my (@socks, @raw, %open);
+
+    for my $i (0 .. $#$requests) {
+        my $s = IO::Socket::INET->new(
+            PeerAddr => '127.0.0.1',
+            PeerPort => $port,
+            Proto    => 'tcp',
+            Timeout  => 5,
+        ) or croak "connect to $port: $!";
+        push @socks, $s;
+        $raw[$i] = '';
+    }
+
+    for my $i (0 .. $#socks) {
+        _write_all($socks[$i], $requests->[$i], 5);
+        $socks[$i]->blocking(0);
+        $open{ fileno $socks[$i] } = $i;
+    }
+
+    my $sel = IO::Select->new(@socks);
+    my $deadline = time() + $timeout;
+
+    while ($sel->count && time() < $deadline) {
+        for my $s ($sel->can_read($deadline - time())) {
+            my $i = $open{ fileno $s };
+            my $n = sysread($s, $raw[$i], 65536, length $raw[$i]);
+            next if !defined $n && $!{EAGAIN};
+            if (!$n) {
+                $sel->remove($s);
+                close $s;
+                $socks[$i] = undef;
+            }
+        }
+    }
+
+    my @out;
+    for my $i (0 .. $#$requests) {
+        if (defined $socks[$i]) {     # timed out
+            close $socks[$i];
+            push @out, undef;
+            next;
+        }
+        push @out, _parse_response($raw[$i]);
+    }
+
+    return @out;
+}
+
+# metrics($port, '/status'): the Prometheus text of a digin_status
+# location as { 'name{label="v",...}' => value }, labels sorted by
+# name; undef when the answer is not 200.  With a third argument (a
+# hash) the response and the lines that do not parse go there.
+
+sub metrics {
+    my ($port, $path, $detail) = @_;
+
+    my $r = http_get($port, $path // '/status');
+    return undef unless $r && $r->{status} == 200;
+
+    my (%m, @bad);
+
+    for my $line (split /\n/, $r->{body}) {
+        next if $line =~ /^#/ || $line !~ /\S/;
+
+        my ($name, $labels, $value) = $line =~
+            /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? ([^ ]+)(?: -?\d+)?$/;
+
+        if (!defined $name) {
+            push @bad, $line;
+            next;
+        }
+
+        $m{ metric_key($name, _parse_labels($labels // '')) }
+            = _metric_number($value);
+    }
+
+    if ($detail) {
+        $detail->{response} = $r;
+        $detail->{bad} = \@bad;
+    }
+
+    return \%m;
+}
+
+sub _parse_labels {
+    my ($text) = @_;
+
+    my %l;
+    $text =~ s/^\{|\}$//g;
+
+    while ($text =~ /\G\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"
+                     \s*,?/gcx)
+    {
+        $l{$1} = $2;
+    }
+
+    return %l;
+}
+
+sub _metric_number {
+    my ($v) = @_;
+
+    return 9**9**9 if $v eq '+Inf';
+    return -9**9**9 if $v eq '-Inf';
+    return $v + 0;
+}
+
+sub metric_key {
+    my ($name, %labels) = @_;
+
+    return $name unless %labels;
+    return $name . '{'
+        . join(',', map { "$_=\"$labels{$_}\"" } sort keys %labels) . '}';
+}
+
+# metric($m, 'digin_requests_total', result => 'ok'): the value, 0 when
+# the series is absent (counters not yet incremented may be left out)
+sub metric {
+    my ($m, $name, %labels) = @_;
+
+    return undef unless $m;
+    return $m->{ metric_key($name, %labels) } // 0;
+}
+
+# metric_delta($before, $after, 'digin_cache_hits_total', %labels):
+# how much a series grew between two metrics() snapshots; undef when
+# either snapshot is missing
+sub metric_delta {
+    my ($before, $after, $name, %labels) = @_;
+
+    return undef unless $before && $after;
+    return metric($after, $name, %labels) - metric($before, $name, %labels);
+}
+
+# "2026-12-01T00:00:00Z" (or "+00:00", or with fractions of a second)
+# as Unix time; undef for anything else
+sub iso8601_epoch {
+    my ($text) = @_;
+
+    return undef unless defined $text && $text =~
+        /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:Z|\+00:?00)$/;
+
+    require Time::Local;
+    return Time::Local::timegm($6, $5, $4, $3, $2 - 1, $1);
+}
+
+
+
+# Vendors: more nginx instances, a recording upstream, pseudonyms and
+# assertions checked outside the module, generated files.
+
+# start_nginx_instance('vendor-a', $template): one more nginx beside the
+# one of start_nginx() (a vendor's own server, a second gateway), with
+# its own pid file, logs and temp paths under PREFIX/NAME; in $template
+# %%TEST_GLOBALS%% and %%TEST_GLOBALS_HTTP%% stand for those, the other
+# placeholders are those of conf_text().  Returns the start_daemon()
+# handle: stop_daemon() stops it, done_testing() stops it with the rest.
+# Its error log, instance_error_log(NAME), is checked with
+# check_error_log(file => instance_error_log(NAME)).
+
+sub instance_error_log {
+    my ($name) = @_;
+    return prefix() . "/$name/logs/error.log";
+}
+
+sub start_nginx_instance {
+    my ($name, $template, %opts) = @_;
+
+    croak "bad instance name \"$name\"" unless $name =~ /^[\w-]+$/;
+
+    my $dir = prefix() . "/$name";
+    make_path("$dir/logs", "$dir/temp");
+
+    my $elog = instance_error_log($name);
+    my $workers = $template =~ /^\s*worker_processes\s/m
+                  ? '' : "worker_processes 1;\n";
+    my $user = $> == 0 ? "user root root;\n" : '';
+
+    my $globals = <<"EOF";
+daemon off;
+master_process on;
+${workers}${user}pid $dir/logs/nginx.pid;
+error_log $elog info;
+EOF
+
+    my $globals_http = join '',
+        map { "${_}_temp_path $dir/temp/$_;\n" }
+            qw(client_body proxy fastcgi uwsgi scgi);
+    $globals_http .= "access_log $dir/logs/access.log;\n";
+
+    (my $t = $template) =~ s/%%TEST_GLOBALS%%/$globals/g;
+    $t =~ s/%%TEST_GLOBALS_HTTP%%/$globals_http/g;
+
+    my $conf = conf_text($t);
+    my $file = write_file("$dir/nginx.conf", $conf);
+
+    unlink "$dir/logs/nginx.pid";
+
+    return start_daemon(
+        [ nginx_binary(), '-p', "$dir/", '-c', $file, '-e', $elog ],
+        name      => "nginx-$name",
+        output    => prefix() . "/logs/nginx-$name.out",
+        ports     => [ _listen_ports($conf) ],
+        signal    => 'QUIT',
+        diag_file => $elog,
+        ready     => sub {
+            return (read_file("$dir/logs/nginx.pid") // '') =~ /^\d+$/m;
+        },
+        %opts,
+    );
+}
+
+
+# start_recorder(protocol => 'http' | 'fastcgi' | 'uwsgi' | 'scgi',
+# port => PORT): an upstream that keeps every request it receives, byte
+# for byte, in a file of its own (recorded_requests($rec) reads them
+# back, oldest first; bytes of a connection closed before a whole
+# request arrived are kept too) and answers each with a 200 whose body
+# is that request.  One request per connection.  Returns the
+# start_daemon() handle with port and dir.
+
+my $RECORDER = <<'EOF';
+use strict;
+use warnings;
+
+use IO::Select;
+use IO::Socket::INET;
+
+my ($port, $dir, $proto) = @ARGV;
+
+my $listen = IO::Socket::INET->new(
+    LocalAddr => '127.0.0.1',
+    LocalPort => $port,
+    Proto     => 'tcp',
+    Listen    => 128,
+    ReuseAddr => 1,
+) or die "recorder: cannot listen on $port: $!\n";
+
+$SIG{TERM} = sub { exit 0 };
+$SIG{PIPE} = 'IGNORE';
+
+my $sel = IO::Select->new($listen);
+my %in;
+my $seq = 0;
+
+while (1) {
+    for my $s ($sel->can_read) {
+        if ($s == $listen) {
+            my $c = $listen->accept or next;
+            $sel->add($c);
+            $in{ fileno $c } = '';
+            next;
+        }
+
+        my $fd = fileno $s;
+        my $n = sysread($s, $in{$fd}, 65536, length $in{$fd});
+        my $len = $n ? request_length($in{$fd}) : undef;
+
+        if ($len) {
+            my $req = substr($in{$fd}, 0, $len);
+            save($req);
+            answer($s, $req);
+
+        } elsif (!$n && length $in{$fd}) {
+            save($in{$fd});
+        }
+
+        if (!$n || $len) {
+            $sel->remove($s);
+            delete $in{$fd};
+            close $s;
+        }
+    }
+}
+
+sub save {
+    my ($req) = @_;
+
+    my $name = sprintf '%s/%06d', $dir, ++$seq;
+
+    open my $fh, '>:raw', "$name.tmp" or die "recorder: $name.tmp: $!\n";
+    print $fh $req;
+    close $fh or die "recorder: $name.tmp: $!\n";
+    rename "$name.tmp", "$name.req" or die "recorder: $name.req: $!\n";
+}
+
+# the length of the first complete request in $b, undef if incomplete
+sub request_length {
+    my ($b) = @_;
+
+    return http_length($b) if $proto eq 'http';
+    return fastcgi_length($b) if $proto eq 'fastcgi';
+    return uwsgi_length($b) if $proto eq 'uwsgi';
+    return scgi_length($b);
+}
+
+sub http_length {
+    my ($b) = @_;
+
+    my $end = index($b, "\r\n\r\n");
+    return undef if $end < 0;
+
+    my $head = substr($b, 0, $end);
+    my $i = $end + 4;
+
+    if ($head =~ /^Content-Length:[ \t]*(\d+)[ \t]*\r?$/mi) {
+        return length($b) >= $i + $1 ? $i + $1 : undef;
+    }
+
+    return $i unless $head =~ /^Transfer-Encoding:[ \t]*chunked/mi;
+
+    while (1) {
+        my $e = index($b, "\r\n", $i);
+        return undef if $e < 0;
+
+        my ($size) = substr($b, $i, $e - $i) =~ /^([0-9a-fA-F]+)/;
+        return length $b unless defined $size;
+
+        if (hex $size == 0) {
+            my $t = index($b, "\r\n\r\n", $e);
+            return $t < 0 ? undef : $t + 4;
+        }
+
+        $i = $e + 2 + hex($size) + 2;
+        return undef if $i > length $b;
+    }
+}
+
+sub fastcgi_length {
+    my ($b) = @_;
+
+    my $i = 0;
+
+    while (length($b) >= $i + 8) {
+        my (undef, $type, undef, $clen, $plen) =
+            unpack 'C C n n C', substr($b, $i, 8);
+        my $next = $i + 8 + $clen + $plen;
+
+        return undef if length($b) < $next;
+        return $next if $type == 5 && $clen == 0;     # end of FCGI_STDIN
+
+        $i = $next;
+    }
+
+    return undef;
+}
+
+sub uwsgi_length {
+    my ($b) = @_;
+
+    return undef if length $b < 4;
+
+    my (undef, $size) = unpack 'C v', $b;
+    return undef if length $b < 4 + $size;
+
+    my $vars = substr($b, 4, $size);
+    my %v;
+
+    while (length $vars >= 4) {
+        my $kl = unpack 'v', $vars;
+        my $k = substr($vars, 2, $kl);
+        my $vl = unpack 'v', substr($vars, 2 + $kl, 2);
+        $v{$k} = substr($vars, 4 + $kl, $vl);
+        substr($vars, 0, 4 + $kl + $vl) = '';
+    }
+
+    my $total = 4 + $size + ($v{CONTENT_LENGTH} || 0);
+    return length $b >= $total ? $total : undef;
+}
+
+sub scgi_length {
+    my ($b) = @_;
+
+    my ($n) = $b =~ /^(\d+):/ or return undef;
+    my $start = length($n) + 1;
+
+    return undef if length $b < $start + $n + 1;
+
+    my %v = split /\0/, substr($b, $start, $n);
+    my $total = $start + $n + 1 + ($v{CONTENT_LENGTH} || 0);
+
+    return length $b >= $total ? $total : undef;
+}
+
+sub answer {
+    my ($s, $req) = @_;
+
+    my $head = "Content-Type: application/octet-stream\r\n"
+               . 'Content-Length: ' . length($req) . "\r\n";
+    my $out;
+
+    if ($proto eq 'http' || $proto eq 'uwsgi') {
+        $out = "HTTP/1.1 200 OK\r\n${head}Connection: close\r\n\r\n$req";
+
+    } elsif ($proto eq 'scgi') {
+        $out = "Status: 200 OK\r\n$head\r\n$req";
+
+    } else {
+        my $id = unpack 'x2 n', $req;
+        my $body = "Status: 200 OK\r\n$head\r\n$req";
+
+        $out = '';
+
+        while (length $body) {
+            my $part = substr($body, 0, 65535, '');
+            $out .= pack('C C n n C C', 1, 6, $id, length $part, 0, 0)
+                    . $part;
+        }
+
+        $out .= pack('C C n n C C', 1, 6, $id, 0, 0, 0);
+        $out .= pack('C C n n C C', 1, 3, $id, 8, 0, 0) . pack('N C x3', 0, 0);
+    }
+
+    $s->blocking(1);
+
+    while (length $out) {
+        my $n = syswrite($s, $out);
+        return unless $n;
+        substr($out, 0, $n) = '';
+    }
+}
+EOF
+
+sub start_recorder {
+    my (%opts) = @_;
+
+    my $proto = $opts{protocol} // 'http';
+    croak "start_recorder: unknown protocol $proto"
+        unless $proto =~ /^(?:http|fastcgi|uwsgi|scgi)$/;
+
+    my $port = $opts{port} // free_port();
+    my $dir = prefix() . "/recorder-$port";
+    make_path($dir);
+
+    my $script = prefix() . '/recorder.pl';
+    write_file($script, $RECORDER) unless -f $script;
+
+    my $h = start_daemon([ $^X, $script, $port, $dir, $proto ],
+        name   => "recorder-$port",
+        port   => $port,
+        signal => 'TERM',
+    );
+
+    $h->{port} = $port;
+    $h->{dir} = $dir;
+    $h->{protocol} = $proto;
+
+    return $h;
+}
+
+sub recorded_requests {
+    my ($rec) = @_;
+
+    opendir my $dh, $rec->{dir} or return ();
+    my @files = sort grep { /^\d+\.req$/ } readdir $dh;
+    closedir $dh;
+
+    return map { read_file("$rec->{dir}/$_") } @files;
+}
+
+# parse_http_request($raw): { method, target, version, lines => [[name,
+# value]...] in order, headers => { lc name => values joined with ", "
+# }, header_list => { lc name => [values] }, body }; undef when $raw is
+# not an HTTP/1.x request head.
+
+sub parse_http_request {
+    my ($raw) = @_;
+
+    return undef unless defined $raw;
+
+    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    my ($start, @lines) = split /\r\n/, $head, -1;
+
+    my ($method, $target, $version) =
+        ($start // '') =~ m{^(\S+) (\S+) (HTTP/1\.[01])$} or return undef;
+
+    my $req = {
+        method      => $method,
+        target      => $target,
+        version     => $version,
+        lines       => [],
+        headers     => {},
+        header_list => {},
+        body        => $body // '',
+    };
+
+    for my $line (@lines) {
+        my ($name, $value) = $line =~ /^([^:]+):[ \t]*(.*?)[ \t]*$/s
+            or return undef;
+        push @{ $req->{lines} }, [ $name, $value ];
+        push @{ $req->{header_list}{ lc $name } }, $value;
+    }
+
+    for my $name (keys %{ $req->{header_list} }) {
+        $req->{headers}{$name} = join ', ', @{ $req->{header_list}{$name} };
+    }
+
+    return $req;
+}
+
+
+# pseudonym($key_bytes, $iss, $sub, $vendor): what $digin_pseudonym
+# must be, base64url(HMAC-SHA256(key, iss NUL sub NUL vendor NUL))
+
+sub pseudonym {
+    my ($key, $iss, $sub, $vendor) = @_;
+    return b64url(hmac_sha256("$iss\0$sub\0$vendor\0", $key));
+}
+
+# JWS R||S (two equal halves) -> DER ECDSA-Sig-Value, for openssl
+sub raw_to_der {
+    my ($raw) = @_;
+
+    my $n = length($raw) / 2;
+    my $der = '';
+
+    # copies: substr() in a for list would alias into $raw
+    for my $int (map { "$_" } substr($raw, 0, $n), substr($raw, $n)) {
+        $int =~ s/^\x00+//;
+        $int = "\x00$int" if $int eq '' || ord($int) & 0x80;
+        $der .= "\x02" . _der_len(length $int) . $int;
+    }
+
+    return "\x30" . _der_len(length $der) . $der;
+}
+
+sub _der_len {
+    my ($len) = @_;
+    return chr($len) if $len < 0x80;
+    return "\x81" . chr($len) if $len < 0x100;
+    return "\x82" . pack('n', $len);
+}
+
+# verify_jws($token, $alg, $key): the signature checked without the
+# module, by the openssl command line (ES256, RS256, EdDSA: $key is the
+# public key PEM file) or by Digest::SHA (HS256: $key is the secret's
+# bytes).  True when it verifies.
+
+sub verify_jws {
+    my ($token, $alg, $key) = @_;
+
+    return 0 unless defined $token
+                    && $token =~ /^([\w-]+\.[\w-]+)\.([\w-]+)$/;
+
+    my ($input, $sig) = ($1, b64url_decode($2));
+
+    if ($alg eq 'HS256') {
+        return hmac_sha256($input, $key) eq $sig ? 1 : 0;
+    }
+
+    my @cmd;
+    my $in = prefix() . '/temp/verify.in';
+    my $sf = prefix() . '/temp/verify.sig';
+
+    if ($alg eq 'ES256') {
+        return 0 unless length $sig == 64;
+        $sig = raw_to_der($sig);
+        @cmd = ('openssl', 'dgst', '-sha256', '-verify', $key,
+                '-signature', $sf, $in);
+
+    } elsif ($alg eq 'RS256') {
+        @cmd = ('openssl', 'dgst', '-sha256', '-verify', $key,
+                '-signature', $sf, $in);
+
+    } elsif ($alg eq 'EdDSA') {
+        return 0 unless length $sig == 64;
+        @cmd = ('openssl', 'pkeyutl', '-verify', '-pubin', '-inkey', $key,
+                '-rawin', '-in', $in, '-sigfile', $sf);
+
+    } else {
+        croak "verify_jws: unknown alg $alg";
+    }
+
+    write_file($in, $input);
+    write_file($sf, $sig);
+
+    my $pid = fork();
+    croak "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', '/dev/null';
+        exec { $cmd[0] } @cmd;
+        POSIX::_exit(127);
+    }
+
+    waitpid($pid, 0);
+    return $? == 0 ? 1 : 0;
+}
+
+# merge_jwks($out, @files): one key set with the keys of every file
+sub merge_jwks {
+    my ($out, @files) = @_;
+
+    my @keys = map { @{ json_decode(read_file($_))->{keys} } } @files;
+    write_file($out, json_encode({ keys => \@keys }));
+
+    return $out;
+}
+
+
+# generate_file($file, $size): $size bytes of known content, big-endian
+# 32-bit counters (byte i belongs to counter int(i / 4)), so that any
+# misplaced range shows; returns $file.  The file is world-readable (for
+# nginx's workers).
+
+sub generate_file {
+    my ($file, $size) = @_;
+
+    make_path(dirname($file));
+    open my $fh, '>:raw', $file or croak "cannot write $file: $!";
+
+    my $words = 262144;     # 1 MB at a time
+    my $left = $size;
+
+    for (my $i = 0; $left > 0; $i += $words) {
+        my $chunk = pack 'N*', $i .. $i + $words - 1;
+        $chunk = substr($chunk, 0, $left) if $left < length $chunk;
+        print $fh $chunk or croak "cannot write $file: $!";
+        $left -= length $chunk;
+    }
+
+    close $fh or croak "cannot write $file: $!";
+    chmod 0644, $file;
+
+    return $file;
+}
+
+sub file_sha256 {
+    my ($file) = @_;
+    return Digest::SHA->new(256)->addfile($file, 'b')->hexdigest;
+}
+
+# every plain file below $dir (recursively), as paths
+sub files_under {
+    my ($dir) = @_;
+
+    my @files;
+    return @files unless -d $dir;
+
+    require File::Find;
+    # no_chdir: $_ is the whole path
+    File::Find::find({ wanted => sub { push @files, $_ if -f $_ },
+                       no_chdir => 1 }, $dir);
+
+    return @files;
+}
 
 1;
