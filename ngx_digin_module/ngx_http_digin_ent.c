@@ -142,8 +142,7 @@ static ngx_int_t ngx_http_digin_ent_key(ngx_http_digin_main_conf_t *dmcf,
     u_char kind, ngx_atomic_uint_t epoch, ngx_str_t *a, ngx_str_t *b,
     u_char *key);
 static ngx_int_t ngx_http_digin_ent_keys(ngx_http_digin_main_conf_t *dmcf,
-    ngx_http_digin_ctx_t *ctx, ngx_str_t *library,
-    ngx_http_digin_ent_keys_t *keys);
+    ngx_str_t *id, ngx_str_t *library, ngx_http_digin_ent_keys_t *keys);
 static ngx_int_t ngx_http_digin_ent_who(ngx_http_request_t *r,
     ngx_http_digin_ctx_t *ctx, ngx_str_t *who);
 static ngx_int_t ngx_http_digin_ent_wait(ngx_http_request_t *r,
@@ -152,10 +151,13 @@ static ngx_int_t ngx_http_digin_ent_wait(ngx_http_request_t *r,
     size_t *argvlen);
 static void ngx_http_digin_ent_cleanup(void *data);
 static void ngx_http_digin_ent_resume(ngx_http_request_t *r);
-static void ngx_http_digin_ent_lookup_done(void *data, redisReply *reply);
-static ngx_int_t ngx_http_digin_ent_store(ngx_http_request_t *r,
+static ngx_int_t ngx_http_digin_flight_join(ngx_http_request_t *r,
     ngx_http_digin_main_conf_t *dmcf, ngx_http_digin_ctx_t *ctx,
-    redisReply *reply);
+    ngx_str_t *id);
+static void ngx_http_digin_flight_done(void *data, redisReply *reply);
+static ngx_int_t ngx_http_digin_ent_store(ngx_http_digin_main_conf_t *dmcf,
+    ngx_str_t *id, redisReply *reply, u_char *pv, size_t *plen, u_char *lv,
+    size_t *llen, ngx_uint_t *revoked);
 static ngx_int_t ngx_http_digin_ent_decode_patron(ngx_http_digin_ctx_t *ctx,
     u_char *v, size_t len, ngx_str_t *library);
 static ngx_int_t ngx_http_digin_ent_decode_library(ngx_http_request_t *r,
@@ -212,24 +214,24 @@ ngx_http_digin_ent_key(ngx_http_digin_main_conf_t *dmcf, u_char kind,
 }
 
 
+/* id: the issuer, patron, library claim and jti of the token */
+
 static ngx_int_t
-ngx_http_digin_ent_keys(ngx_http_digin_main_conf_t *dmcf,
-    ngx_http_digin_ctx_t *ctx, ngx_str_t *library,
-    ngx_http_digin_ent_keys_t *keys)
+ngx_http_digin_ent_keys(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *id,
+    ngx_str_t *library, ngx_http_digin_ent_keys_t *keys)
 {
     ngx_atomic_uint_t  epoch;
 
     epoch = ngx_http_digin_cache_epoch(dmcf->shm_zone);
 
-    if (ngx_http_digin_ent_key(dmcf, 'P', epoch, &ctx->issuer, &ctx->patron,
-                               keys->p)
+    if (ngx_http_digin_ent_key(dmcf, 'P', epoch, &id[0], &id[1], keys->p)
         != NGX_OK
         || (library->len
             && ngx_http_digin_ent_key(dmcf, 'L', epoch, library, NULL,
                                       keys->l)
                != NGX_OK)
-        || (ctx->jti.len
-            && ngx_http_digin_ent_key(dmcf, 'J', epoch, &ctx->jti, NULL,
+        || (id[3].len
+            && ngx_http_digin_ent_key(dmcf, 'J', epoch, &id[3], NULL,
                                       keys->j)
                != NGX_OK))
     {
@@ -268,10 +270,8 @@ ngx_http_digin_ent_lookup(ngx_http_request_t *r,
     u_char                     jv[NGX_HTTP_DIGIN_VALUE_MAX];
     size_t                     plen, llen, jlen;
     time_t                     now;
-    ngx_int_t                  prc, lrc, jrc;
-    ngx_str_t                  library, who;
-    const char                *argv[6];
-    size_t                     argvlen[6];
+    ngx_int_t                  prc, lrc, jrc, rc;
+    ngx_str_t                  library, id[4];
     ngx_http_digin_stats_t    *stats;
     ngx_http_digin_ent_keys_t  keys;
 
@@ -279,7 +279,12 @@ ngx_http_digin_ent_lookup(ngx_http_request_t *r,
     stats = ngx_http_digin_cache_stats(dmcf->shm_zone);
     library = ctx->library;
 
-    if (ngx_http_digin_ent_keys(dmcf, ctx, &library, &keys) != NGX_OK) {
+    id[0] = ctx->issuer;
+    id[1] = ctx->patron;
+    id[2] = ctx->library;
+    id[3] = ctx->jti;
+
+    if (ngx_http_digin_ent_keys(dmcf, id, &library, &keys) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -318,31 +323,12 @@ ngx_http_digin_ent_lookup(ngx_http_request_t *r,
 
     (void) ngx_atomic_fetch_add(&stats->cache_misses, 1);
 
-    if (ngx_http_digin_ent_who(r, ctx, &who) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    if (!ctx->redis_failed) {
+        rc = ngx_http_digin_flight_join(r, dmcf, ctx, id);
 
-    argv[0] = "EVALSHA";
-    argvlen[0] = sizeof("EVALSHA") - 1;
-    argv[1] = (const char *) ngx_http_digin_lookup_script->sha1;
-    argvlen[1] = 40;
-    argv[2] = "0";
-    argvlen[2] = 1;
-    argv[3] = (const char *) who.data;
-    argvlen[3] = who.len;
-
-    argv[4] = (const char *) ctx->library.data;
-    argvlen[4] = ctx->library.len;
-    argv[5] = (const char *) ctx->jti.data;
-    argvlen[5] = ctx->jti.len;
-
-    if (!ctx->redis_failed
-        && ngx_http_digin_ent_wait(r, ctx, dmcf->rd_read,
-                                   ngx_http_digin_ent_lookup_done, 6, argv,
-                                   argvlen)
-           == NGX_OK)
-    {
-        return NGX_AGAIN;
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
     }
 
     /* Redis cannot be asked: the last known answer, if allowed */
@@ -422,6 +408,12 @@ ngx_http_digin_ent_cleanup(void *data)
         ngx_http_digin_redis_cancel(ctx->cmd);
         ctx->cmd = NULL;
     }
+
+    /* the flight lands without this request */
+    if (ctx->in_flight) {
+        ngx_queue_remove(&ctx->flight);
+        ctx->in_flight = 0;
+    }
 }
 
 
@@ -439,44 +431,191 @@ ngx_http_digin_ent_resume(ngx_http_request_t *r)
 }
 
 
-static void
-ngx_http_digin_ent_lookup_done(void *data, redisReply *reply)
+/*
+ * Lookups in flight in this worker: a request whose answer is already
+ * being fetched waits for that reply instead of asking again, so that
+ * a crowd arriving at once (a class signing in, many segment requests
+ * of one stream) makes one round trip.
+ */
+
+static ngx_int_t
+ngx_http_digin_flight_join(ngx_http_request_t *r,
+    ngx_http_digin_main_conf_t *dmcf, ngx_http_digin_ctx_t *ctx,
+    ngx_str_t *id)
 {
-    ngx_http_digin_ctx_t        *ctx = data;
+    u_char                    key[NGX_HTTP_DIGIN_KEY_LEN], *p;
+    size_t                    len, argvlen[6];
+    ngx_str_t                 parts[5], who;
+    ngx_uint_t                i;
+    ngx_queue_t              *q;
+    const char               *argv[6];
+    ngx_atomic_uint_t         epoch;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_digin_flight_t  *f;
 
-    ngx_http_request_t          *r;
-    ngx_http_digin_loc_conf_t   *dlcf;
-    ngx_http_digin_main_conf_t  *dmcf;
+    epoch = ngx_http_digin_cache_epoch(dmcf->shm_zone);
 
-    r = ctx->request;
-    ctx->cmd = NULL;
+    parts[0].data = (u_char *) &epoch;
+    parts[0].len = sizeof(epoch);
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_digin_module);
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_digin_module);
+    for (i = 0; i < 4; i++) {
+        parts[i + 1] = id[i];
+    }
 
-    if (reply != NULL
-        && ngx_http_digin_ent_store(r, dmcf, ctx, reply) == NGX_OK)
+    if (ngx_http_digin_digest(dmcf, parts, 5, key) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!ctx->cleanup_set) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_digin_ent_cleanup;
+        cln->data = ctx;
+        ctx->cleanup_set = 1;
+    }
+
+    for (q = ngx_queue_head(&dmcf->flights);
+         q != ngx_queue_sentinel(&dmcf->flights);
+         q = ngx_queue_next(q))
     {
-        ctx->state = NGX_HTTP_DIGIN_ENTITLED;
+        f = ngx_queue_data(q, ngx_http_digin_flight_t, queue);
+
+        if (ngx_memcmp(f->key, key, NGX_HTTP_DIGIN_KEY_LEN) == 0) {
+            goto wait;
+        }
+    }
+
+    /* the first: a flight of its own, which outlives any one request */
+
+    len = sizeof(ngx_http_digin_flight_t);
+
+    for (i = 0; i < 4; i++) {
+        len += id[i].len;
+    }
+
+    f = ngx_alloc(len, r->connection->log);
+    if (f == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(f->key, key, NGX_HTTP_DIGIN_KEY_LEN);
+    ngx_queue_init(&f->waiters);
+    f->dmcf = dmcf;
+
+    p = (u_char *) (f + 1);
+
+    for (i = 0; i < 4; i++) {
+        f->id[i].data = p;
+        f->id[i].len = id[i].len;
+        p = ngx_cpymem(p, id[i].data, id[i].len);
+    }
+
+    if (ngx_http_digin_ent_who(r, ctx, &who) != NGX_OK) {
+        ngx_free(f);
+        return NGX_ERROR;
+    }
+
+    argv[0] = "EVALSHA";
+    argvlen[0] = sizeof("EVALSHA") - 1;
+    argv[1] = (const char *) ngx_http_digin_lookup_script->sha1;
+    argvlen[1] = 40;
+    argv[2] = "0";
+    argvlen[2] = 1;
+    argv[3] = (const char *) who.data;
+    argvlen[3] = who.len;
+    argv[4] = (const char *) id[2].data;
+    argvlen[4] = id[2].len;
+    argv[5] = (const char *) id[3].data;
+    argvlen[5] = id[3].len;
+
+    if (ngx_http_digin_redis_send(dmcf->rd_read, ngx_http_digin_flight_done,
+                                  f, 6, argv, argvlen)
+        == NULL)
+    {
+        ngx_free(f);
+        return NGX_DECLINED;
+    }
+
+    ngx_queue_insert_tail(&dmcf->flights, &f->queue);
+
+wait:
+
+    ngx_queue_insert_tail(&f->waiters, &ctx->flight);
+    ctx->in_flight = 1;
+    ctx->request = r;
+    ctx->state = NGX_HTTP_DIGIN_WAIT;
+
+    /* a client that goes away while we wait ends the request */
+    r->read_event_handler = ngx_http_test_reading;
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_digin_flight_done(void *data, redisReply *reply)
+{
+    ngx_http_digin_flight_t *f = data;
+
+    u_char                       pv[NGX_HTTP_DIGIN_VALUE_MAX];
+    u_char                       lv[NGX_HTTP_DIGIN_VALUE_MAX];
+    size_t                       plen, llen;
+    ngx_int_t                    ok;
+    ngx_str_t                    library;
+    ngx_uint_t                   revoked;
+    ngx_queue_t                 *q;
+    ngx_http_request_t          *r;
+    ngx_http_digin_ctx_t        *ctx;
+    ngx_http_digin_loc_conf_t   *dlcf;
+
+    ngx_queue_remove(&f->queue);
+
+    ok = (reply != NULL
+          && ngx_http_digin_ent_store(f->dmcf, f->id, reply, pv, &plen, lv,
+                                      &llen, &revoked)
+             == NGX_OK);
+
+    while (!ngx_queue_empty(&f->waiters)) {
+        q = ngx_queue_head(&f->waiters);
+        ngx_queue_remove(q);
+
+        ctx = ngx_queue_data(q, ngx_http_digin_ctx_t, flight);
+        ctx->in_flight = 0;
+        r = ctx->request;
+
+        if (ok
+            && ngx_http_digin_ent_decode_patron(ctx, pv, plen, &library)
+               == NGX_OK
+            && (library.len == 0
+                || ngx_http_digin_ent_decode_library(r, ctx, lv, llen)
+                   == NGX_OK))
+        {
+            ctx->who.revoked = revoked;
+            ctx->state = NGX_HTTP_DIGIN_ENTITLED;
+
+        } else {
+            /*
+             * No answer: the lookup runs again from the cache only,
+             * which gives a stale answer where the location allows it.
+             */
+            dlcf = ngx_http_get_module_loc_conf(r, ngx_http_digin_module);
+
+            ctx->redis_failed = 1;
+            ctx->state = NGX_HTTP_DIGIN_TOKEN;
+
+            if (dlcf->failure != NGX_HTTP_DIGIN_FAIL_STALE) {
+                ctx->result = DIGIN_ENTITLEMENTS_UNAVAILABLE;
+                ctx->state = NGX_HTTP_DIGIN_DONE;
+            }
+        }
+
         ngx_http_digin_ent_resume(r);
-        return;
     }
 
-    /*
-     * No answer: the lookup runs again, now from the cache only (Redis
-     * is marked down, or the reply was unusable), which gives a stale
-     * answer where the location allows it.
-     */
-
-    ctx->state = NGX_HTTP_DIGIN_TOKEN;
-    ctx->redis_failed = 1;
-
-    if (dlcf->failure != NGX_HTTP_DIGIN_FAIL_STALE) {
-        ctx->result = DIGIN_ENTITLEMENTS_UNAVAILABLE;
-        ctx->state = NGX_HTTP_DIGIN_DONE;
-    }
-
-    ngx_http_digin_ent_resume(r);
+    ngx_free(f);
 }
 
 
@@ -514,29 +653,30 @@ ngx_http_digin_field_get(u_char *p, u_char *last, ngx_str_t *s)
 
 /*
  * The script's answer goes into the cache in three parts, each of
- * which can be invalidated alone: the patron ('P': found, library,
- * blocked), the library ('L') and the token's revocation ('J').
+ * which can be invalidated alone: the patron ('P': found, blocked, the
+ * library of the record), the library ('L') and the token's revocation
+ * ('J').  The patron's and library's values are left in pv and lv for
+ * the requests waiting on them.
  */
 
 static ngx_int_t
-ngx_http_digin_ent_store(ngx_http_request_t *r,
-    ngx_http_digin_main_conf_t *dmcf, ngx_http_digin_ctx_t *ctx,
-    redisReply *reply)
+ngx_http_digin_ent_store(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *id,
+    redisReply *reply, u_char *pv, size_t *plen, u_char *lv, size_t *llen,
+    ngx_uint_t *revoked)
 {
-    u_char                     v[NGX_HTTP_DIGIN_VALUE_MAX], *p;
-    u_char                     blocked;
-    time_t                     now, ttl;
-    ngx_str_t                  library, f[NGX_HTTP_DIGIN_R_MAX];
-    ngx_uint_t                 i;
-    ngx_atomic_uint_t          gen;
-    ngx_http_digin_ent_keys_t  keys;
+    u_char                     *p, v;
+    time_t                      now, ttl;
+    ngx_str_t                   library, f[NGX_HTTP_DIGIN_R_MAX];
+    ngx_uint_t                  i, blocked;
+    ngx_atomic_uint_t           gen;
+    ngx_http_digin_ent_keys_t   keys;
 
     if (reply->type != REDIS_REPLY_ARRAY) {
         return NGX_ERROR;
     }
 
     if (reply->elements == 0) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "digin: no entitlements are loaded in Redis "
                       "(run \"digin-admin load\")");
         return NGX_ERROR;
@@ -565,7 +705,7 @@ ngx_http_digin_ent_store(ngx_http_request_t *r,
 
     library = f[NGX_HTTP_DIGIN_R_LIB_ID];
 
-    if (ngx_http_digin_ent_keys(dmcf, ctx, &library, &keys) != NGX_OK) {
+    if (ngx_http_digin_ent_keys(dmcf, id, &library, &keys) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -578,59 +718,52 @@ ngx_http_digin_ent_store(ngx_http_request_t *r,
               || (f[NGX_HTTP_DIGIN_R_OP_BLOCKED].len == 1
                   && f[NGX_HTTP_DIGIN_R_OP_BLOCKED].data[0] == '1');
 
-    p = v;
+    p = pv;
     *p++ = f[NGX_HTTP_DIGIN_R_PAT_FOUND].data[0] == '1' ? '1' : '0';
     *p++ = blocked ? '1' : '0';
     p = ngx_http_digin_field_put(p, f[NGX_HTTP_DIGIN_R_PAT_LIBRARY].data,
                                  f[NGX_HTTP_DIGIN_R_PAT_LIBRARY].len);
+    *plen = p - pv;
 
-    ttl = (v[0] == '1') ? dmcf->cache_ttl : dmcf->negative_ttl;
+    ttl = (pv[0] == '1') ? dmcf->cache_ttl : dmcf->negative_ttl;
 
     (void) ngx_http_digin_cache_put(dmcf->shm_zone, keys.p, now, now + ttl,
-                                    now + ttl + dmcf->stale_ttl, v, p - v);
-
-    if (ngx_http_digin_ent_decode_patron(ctx, v, p - v, &library)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+                                    now + ttl + dmcf->stale_ttl, pv, *plen);
 
     /* the library */
 
+    *llen = 0;
+
     if (library.len) {
-        p = v;
+        p = lv;
 
         for (i = NGX_HTTP_DIGIN_R_LIB_ID; i < NGX_HTTP_DIGIN_R_MAX; i++) {
             p = ngx_http_digin_field_put(p, f[i].data, f[i].len);
         }
+
+        *llen = p - lv;
 
         ttl = (f[NGX_HTTP_DIGIN_R_LIB_FOUND].data[0] == '1')
               ? dmcf->cache_ttl : dmcf->negative_ttl;
 
         (void) ngx_http_digin_cache_put(dmcf->shm_zone, keys.l, now,
                                         now + ttl,
-                                        now + ttl + dmcf->stale_ttl, v,
-                                        p - v);
-
-        if (ngx_http_digin_ent_decode_library(r, ctx, v, p - v) != NGX_OK) {
-            return NGX_ERROR;
-        }
+                                        now + ttl + dmcf->stale_ttl, lv,
+                                        *llen);
     }
 
     /* the token's revocation */
 
-    ctx->who.revoked = 0;
+    *revoked = (f[NGX_HTTP_DIGIN_R_REVOKED].len == 1
+                && f[NGX_HTTP_DIGIN_R_REVOKED].data[0] == '1');
 
-    if (ctx->jti.len) {
-        v[0] = (f[NGX_HTTP_DIGIN_R_REVOKED].len == 1
-                && f[NGX_HTTP_DIGIN_R_REVOKED].data[0] == '1') ? '1' : '0';
+    if (id[3].len) {
+        v = *revoked ? '1' : '0';
 
         (void) ngx_http_digin_cache_put(dmcf->shm_zone, keys.j, now,
                                         now + dmcf->cache_ttl,
                                         now + dmcf->cache_ttl
-                                        + dmcf->stale_ttl, v, 1);
-
-        ctx->who.revoked = (v[0] == '1');
+                                        + dmcf->stale_ttl, &v, 1);
     }
 
     return NGX_OK;
@@ -1363,6 +1496,8 @@ ngx_http_digin_ent_init_process(ngx_cycle_t *cycle,
     if (dmcf->redis == NULL) {
         return NGX_OK;
     }
+
+    ngx_queue_init(&dmcf->flights);
 
     same = (dmcf->redis_primary == dmcf->redis);
 

@@ -55,6 +55,7 @@ typedef struct {
     ngx_http_digin_redis_t    *rd_read;      /* this worker's */
     ngx_http_digin_redis_t    *rd_write;
     ngx_http_digin_redis_t    *rd_sub;
+    ngx_queue_t                flights;      /* this worker's lookups */
 
     /* toward vendors */
     ngx_str_t                  pseudonym_key;
@@ -68,6 +69,16 @@ typedef struct {
     digin_signer_t            *signer;
     time_t                     ttl;
 } ngx_http_digin_signer_t;
+
+
+/* a lookup in flight; id: issuer, patron, library claim, jti */
+typedef struct {
+    ngx_queue_t                queue;        /* in flights */
+    u_char                     key[32];
+    ngx_queue_t                waiters;      /* ctx->flight */
+    ngx_http_digin_main_conf_t  *dmcf;
+    ngx_str_t                  id[4];
+} ngx_http_digin_flight_t;
 
 
 #define NGX_HTTP_DIGIN_FAIL_DENY   0
@@ -108,6 +119,8 @@ typedef struct {
     ngx_str_t                  jti;
     ngx_http_request_t        *request;
     ngx_http_digin_redis_cmd_t  *cmd;
+    ngx_queue_t                flight;       /* waiting for a lookup */
+    unsigned                   in_flight:1;
     unsigned                   cleanup_set:1;
     unsigned                   redis_failed:1;
     unsigned                   stale:1;
