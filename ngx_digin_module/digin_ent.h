@@ -42,6 +42,8 @@
  *   digin:loan:<iss> <sub>:<title> medium; expires with the loan period
  *   digin:quota:<iss> <sub>:<medium>:<period start>
  *                                  loans made in the period
+ *   digin:loans:<iss> <sub>        hash: title -> "vendor medium until",
+ *                                  the patron's loans (for digin_whoami)
  *   digin:budget:<library>:<YYYY-MM>
  *                                  cost of the library's loans in the
  *                                  month (UTC)
@@ -57,6 +59,7 @@
 #define DIGIN_KEY_LOAN          "digin:loan:"
 #define DIGIN_KEY_QUOTA         "digin:quota:"
 #define DIGIN_KEY_BUDGET        "digin:budget:"
+#define DIGIN_KEY_LOANS         "digin:loans:"
 #define DIGIN_CHANNEL           "digin:invalidate"
 
 #define DIGIN_DEFAULT_PERIOD_DAYS   30

@@ -117,7 +117,12 @@ static const char  ngx_http_digin_loan_lua[] =
     "if budget >= 0 and spent + cost > budget then\n"
     "  return { -2, used, limit, reset, spent, budget, mend }\n"
     "end\n"
-    "redis.call('SET', lkey, medium, 'EX', tonumber(l[4] or '21') * 86400)\n"
+    "local days = tonumber(l[4] or '21') * 86400\n"
+    "redis.call('SET', lkey, medium, 'EX', days)\n"
+    "local loans = 'digin:loans:' .. who\n"
+    "redis.call('HSET', loans, title, vendor .. ' ' .. medium .. ' '"
+    " .. (now + days))\n"
+    "redis.call('EXPIRE', loans, days)\n"
     "used = redis.call('INCR', qkey)\n"
     "redis.call('EXPIREAT', qkey, reset + 86400)\n"
     "spent = redis.call('INCRBY', bkey, cost)\n"
@@ -125,10 +130,33 @@ static const char  ngx_http_digin_loan_lua[] =
     "return { 1, used, limit, reset, spent, budget, mend }\n";
 
 
-static ngx_http_digin_redis_script_t  ngx_http_digin_scripts[2];
+/*
+ * The patron's counters and active loans, read-only.  ARGV: the quota
+ * keys for ebook and audio, the budget key, the loans key, now.
+ * Answers { ebook used, audio used, spent, { title, "vendor medium
+ * until", ... } } with loans that ended left out.
+ */
+static const char  ngx_http_digin_whoami_lua[] =
+    "#!lua flags=no-writes\n"
+    "local c = redis.call('MGET', ARGV[1], ARGV[2], ARGV[3])\n"
+    "local all = redis.call('HGETALL', ARGV[4])\n"
+    "local now, loans = tonumber(ARGV[5]), {}\n"
+    "for i = 1, #all, 2 do\n"
+    "  local ends = tonumber(string.match(all[i + 1], '(%d+)$') or '0')\n"
+    "  if ends > now then\n"
+    "    loans[#loans + 1] = all[i]\n"
+    "    loans[#loans + 1] = all[i + 1]\n"
+    "  end\n"
+    "end\n"
+    "return { c[1] or '0', c[2] or '0', c[3] or '0', loans }\n";
+
+
+/* lookup and whoami read (a replica), loan writes (the primary) */
+static ngx_http_digin_redis_script_t  ngx_http_digin_scripts[3];
 
 #define ngx_http_digin_lookup_script  (&ngx_http_digin_scripts[0])
-#define ngx_http_digin_loan_script    (&ngx_http_digin_scripts[1])
+#define ngx_http_digin_whoami_script  (&ngx_http_digin_scripts[1])
+#define ngx_http_digin_loan_script    (&ngx_http_digin_scripts[2])
 
 
 typedef struct {
@@ -171,6 +199,8 @@ static int64_t ngx_http_digin_reply_int(redisReply *r);
 static void ngx_http_digin_whoami_done(void *data, redisReply *reply);
 static ngx_int_t ngx_http_digin_whoami_send(ngx_http_request_t *r,
     ngx_http_digin_ctx_t *ctx, redisReply *reply);
+static ngx_int_t ngx_http_digin_loan_parse(redisReply *v, ngx_str_t *vendor,
+    ngx_str_t *medium, time_t *until);
 static u_char *ngx_http_digin_json_str(u_char *p, ngx_str_t *s);
 static u_char *ngx_http_digin_json_limit(u_char *p, int64_t n);
 static int64_t ngx_http_digin_reply_count(redisReply *reply, ngx_uint_t i);
@@ -183,6 +213,8 @@ ngx_http_digin_ent_init_scripts(void)
 {
     ngx_http_digin_redis_script_init(ngx_http_digin_lookup_script,
                                      ngx_http_digin_lookup_lua);
+    ngx_http_digin_redis_script_init(ngx_http_digin_whoami_script,
+                                     ngx_http_digin_whoami_lua);
     ngx_http_digin_redis_script_init(ngx_http_digin_loan_script,
                                      ngx_http_digin_loan_lua);
 }
@@ -1013,13 +1045,14 @@ ngx_int_t
 ngx_http_digin_whoami_handler(ngx_http_request_t *r)
 {
     u_char                       qkey[DIGIN_MEDIUM_MAX][512];
-    u_char                       bkey[128];
+    u_char                       bkey[128], lkey[512];
+    u_char                       now_s[NGX_TIME_T_LEN];
     char                         month[8];
     time_t                       now, start, reset, mend;
     ngx_int_t                    rc, m;
     ngx_str_t                    who;
-    const char                  *argv[4];
-    size_t                       argvlen[4];
+    const char                  *argv[8];
+    size_t                       argvlen[8];
     ngx_http_digin_ctx_t        *ctx;
     ngx_http_digin_main_conf_t  *dmcf;
 
@@ -1050,23 +1083,31 @@ ngx_http_digin_whoami_handler(ngx_http_request_t *r)
     digin_quota_period(now, (int) ctx->lib.period_days, &start, &reset);
     digin_budget_month(now, month, &mend);
 
-    argv[0] = "MGET";
-    argvlen[0] = 4;
+    argv[0] = "EVALSHA";
+    argvlen[0] = 7;
+    argv[1] = (const char *) ngx_http_digin_whoami_script->sha1;
+    argvlen[1] = 40;
+    argv[2] = "0";
+    argvlen[2] = 1;
 
     for (m = 0; m < DIGIN_MEDIUM_MAX; m++) {
-        argv[1 + m] = (const char *) qkey[m];
-        argvlen[1 + m] = ngx_sprintf(qkey[m], DIGIN_KEY_QUOTA "%V:%s:%T",
+        argv[3 + m] = (const char *) qkey[m];
+        argvlen[3 + m] = ngx_sprintf(qkey[m], DIGIN_KEY_QUOTA "%V:%s:%T",
                                      &who, digin_medium_name(m), start)
                          - qkey[m];
     }
 
-    argv[3] = (const char *) bkey;
-    argvlen[3] = ngx_sprintf(bkey, DIGIN_KEY_BUDGET "%*s:%s",
+    argv[5] = (const char *) bkey;
+    argvlen[5] = ngx_sprintf(bkey, DIGIN_KEY_BUDGET "%*s:%s",
                              ctx->lib.id.len, ctx->lib.id.s, month)
                  - bkey;
+    argv[6] = (const char *) lkey;
+    argvlen[6] = ngx_sprintf(lkey, DIGIN_KEY_LOANS "%V", &who) - lkey;
+    argv[7] = (const char *) now_s;
+    argvlen[7] = ngx_sprintf(now_s, "%T", now) - now_s;
 
     if (ngx_http_digin_ent_wait(r, ctx, dmcf->rd_read,
-                                ngx_http_digin_whoami_done, 4, argv,
+                                ngx_http_digin_whoami_done, 8, argv,
                                 argvlen)
         != NGX_OK)
     {
@@ -1092,7 +1133,8 @@ ngx_http_digin_whoami_done(void *data, redisReply *reply)
     r->read_event_handler = ngx_http_block_reading;
 
     if (reply != NULL
-        && (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3))
+        && (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4
+            || reply->element[3]->type != REDIS_REPLY_ARRAY))
     {
         reply = NULL;
     }
@@ -1156,6 +1198,40 @@ ngx_http_digin_reply_count(redisReply *reply, ngx_uint_t i)
 }
 
 
+/* "vendor medium until" of a loan */
+
+static ngx_int_t
+ngx_http_digin_loan_parse(redisReply *v, ngx_str_t *vendor, ngx_str_t *medium,
+    time_t *until)
+{
+    u_char  *p, *last, *sp;
+
+    p = (u_char *) v->str;
+    last = p + v->len;
+
+    sp = ngx_strlchr(p, last, ' ');
+    if (sp == NULL) {
+        return NGX_ERROR;
+    }
+
+    vendor->data = p;
+    vendor->len = sp - p;
+
+    p = sp + 1;
+    sp = ngx_strlchr(p, last, ' ');
+    if (sp == NULL) {
+        return NGX_ERROR;
+    }
+
+    medium->data = p;
+    medium->len = sp - p;
+
+    *until = ngx_atotm(sp + 1, last - (sp + 1));
+
+    return (*until == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_digin_whoami_send(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx,
     redisReply *reply)
@@ -1168,6 +1244,10 @@ ngx_http_digin_whoami_send(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx,
     ngx_buf_t        *b;
     ngx_str_t         s;
     ngx_uint_t        m, first;
+    time_t            until;
+    ngx_str_t         vendor_s, medium_s;
+    ngx_uint_t        i;
+    redisReply       *loans;
     digin_str_t       vendor, before;
     const char       *g, *end, *slash, *sp;
     digin_library_t  *lib;
@@ -1178,6 +1258,12 @@ ngx_http_digin_whoami_send(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx,
     len = 1024 + 6 * (ctx->issuer.len + ctx->patron.len + lib->id.len
                       + lib->name.len + lib->county.len)
           + 16 * lib->grants.len;
+
+    loans = (reply != NULL) ? reply->element[3] : NULL;
+
+    for (i = 0; loans != NULL && i < loans->elements; i++) {
+        len += 64 + 6 * loans->element[i]->len;
+    }
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -1192,7 +1278,8 @@ ngx_http_digin_whoami_send(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx,
     p = ngx_sprintf(p, ",\"blocked\":%s", ctx->who.blocked ? "true" : "false");
 
     if (!lib->found) {
-        p = ngx_cpymem(p, ",\"library\":null,\"access\":[]}\n", 30);
+        p = ngx_cpymem(p, ",\"library\":null,\"access\":[],\"loans\":[]}\n",
+                       41);
         goto send;
     }
 
@@ -1295,7 +1382,35 @@ ngx_http_digin_whoami_send(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx,
                                      : ngx_max(lib->budget - spent, 0));
     p = ngx_cpymem(p, ",\"resets_at\":", 13);
     p = ngx_http_digin_json_time(p, mend);
-    p = ngx_cpymem(p, "}}\n", 3);
+
+    /* the active loans: title, then "vendor medium until" */
+    p = ngx_cpymem(p, "},\"loans\":[", 11);
+
+    for (i = 0; loans != NULL && i + 1 < loans->elements; i += 2) {
+        if (loans->element[i]->type != REDIS_REPLY_STRING
+            || loans->element[i + 1]->type != REDIS_REPLY_STRING
+            || ngx_http_digin_loan_parse(loans->element[i + 1], &vendor_s,
+                                         &medium_s, &until)
+               != NGX_OK)
+        {
+            continue;
+        }
+
+        p = ngx_cpymem(p, (p[-1] == '[') ? "{\"title\":" : ",{\"title\":",
+                       (p[-1] == '[') ? 9 : 10);
+        s.data = (u_char *) loans->element[i]->str;
+        s.len = loans->element[i]->len;
+        p = ngx_http_digin_json_str(p, &s);
+        p = ngx_cpymem(p, ",\"vendor\":", 10);
+        p = ngx_http_digin_json_str(p, &vendor_s);
+        p = ngx_cpymem(p, ",\"medium\":", 10);
+        p = ngx_http_digin_json_str(p, &medium_s);
+        p = ngx_cpymem(p, ",\"until\":", 9);
+        p = ngx_http_digin_json_time(p, until);
+        *p++ = '}';
+    }
+
+    p = ngx_cpymem(p, "]}\n", 3);
 
 send:
 
@@ -1503,7 +1618,7 @@ ngx_http_digin_ent_init_process(ngx_cycle_t *cycle,
 
     dmcf->rd_read = ngx_http_digin_redis_create(cycle, dmcf->redis,
                                                 ngx_http_digin_scripts,
-                                                same ? 2 : 1,
+                                                same ? 3 : 2,
                                                 dmcf->shm_zone);
     if (dmcf->rd_read == NULL) {
         return NGX_ERROR;
