@@ -1,5 +1,6 @@
 # Digin gateway: build, test and benchmark entry points.
 #
+#   make demo     the demo on 127.0.0.1:8080 (PORT=8090 for another port)
 #   make          the nginx module (build/ngx_http_digin_module.so) and tools
 #   make deps     install the Debian packages the project needs (idempotent)
 #   make test     every test: C unit tests (cmocka), the token tool
@@ -31,11 +32,14 @@ UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
 DEBIAN_PKGS := nginx-core nginx-dev libssl-dev libjwt-dev libhiredis-dev \
                libjansson-dev libcmocka-dev redis-server wrk perl \
-               openssl python3 pkg-config
+               openssl python3 pkg-config curl espeak-ng opus-tools
 
 DEPS_STAMP := $(BUILD)/.deps
 
-.PHONY: all deps module tools unit tool-check prove test bench clean
+CONTENT_STAMP := $(BUILD)/content/.made
+
+.PHONY: all deps module tools content demo unit tool-check prove test \
+        bench clean
 
 all: module tools
 
@@ -100,6 +104,16 @@ unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do \
 	    ( cd tests && ../$$t ); \
 	done
+
+# the vendor mocks' sample content (texts, EPUBs, speech, feeds)
+content: $(CONTENT_STAMP)
+
+$(CONTENT_STAMP): tools/make-content $(wildcard vendors/texts/*) $(DEPS_STAMP)
+	python3 tools/make-content $(BUILD)/content
+	touch $@
+
+demo: all content
+	tools/demo/run
 
 # digin-token checked against the openssl command line alone
 tool-check: tools

@@ -432,6 +432,11 @@ deny:
     ctx->state = NGX_HTTP_DIGIN_DONE;
     ngx_http_digin_count(dmcf, ctx->result);
 
+    /* under "satisfy any" another module may still let the request in */
+    if (dlcf->strip && ngx_http_digin_strip_credentials(r, dlcf) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     /* what the client did wrong, never what the token said */
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "digin: access denied: %s",

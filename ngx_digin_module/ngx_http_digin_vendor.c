@@ -618,9 +618,10 @@ ngx_http_digin_strip_cookie(ngx_http_request_t *r, ngx_table_elt_t *h,
             continue;
         }
 
+        /* matched as the token was read: without regard to case */
         if ((size_t) (end - start) > name->len
             && start[name->len] == '='
-            && ngx_strncmp(start, name->data, name->len) == 0)
+            && ngx_strncasecmp(start, name->data, name->len) == 0)
         {
             continue;
         }

@@ -12,8 +12,6 @@ use warnings;
 use lib 't/lib';
 use Digin::Test;
 
-use Time::HiRes qw(time);
-
 require_module();
 require_tool();
 require_admin();
@@ -132,9 +130,9 @@ sub vendor_saw {
 ###########################################################################
 # Range requests with the token in a cookie, as an <audio> element sends
 
-is_refused(http_get(port('gw'), '/audio/chapter-1.mp3',
+is_denied(http_get(port('gw'), '/audio/chapter-1.mp3',
         headers => { Range => 'bytes=0-99' }),
-    401, 'token_missing', 'a range without a token');
+    'token_missing', 'a range without a token');
 
 my @ranges = (
     [ 'bytes=0-99',               0,             100 ],
@@ -167,8 +165,10 @@ for my $rg (@ranges) {
     like($line, qr/auth=\[-?\]/, "$range: no Authorization at the vendor");
     like($line, qr/cookie=\[volume=80; player=compact\]/,
         "$range: the token cookie stripped, the others kept");
-    ok(index($line, $SUB) < 0 && index($line, substr($token, -40)) < 0,
-        "$range: nothing of the patron at the vendor");
+    ok(index($line, $SUB) < 0
+       && !grep({ index($line, substr($token, $_, 20)) >= 0 }
+                0 .. length($token) - 20),
+        "$range: nothing of the patron or the token at the vendor");
 }
 
 {
@@ -183,7 +183,8 @@ for my $rg (@ranges) {
     is($r && $r->{headers}{'content-range'}, "bytes */$SMALL",
         'a range past the end: Content-Range');
 
-    $r = get('/audio/chapter-1.mp3?multi', Range => 'bytes=0-9,1048576-1048591');
+    $r = get('/audio/chapter-1.mp3?multi',
+        Range => 'bytes=0-9,1048576-1048591');
     my ($boundary) = (($r && $r->{headers}{'content-type'}) // '')
                      =~ m{^multipart/byteranges; boundary=(\S+)$};
 
@@ -210,7 +211,14 @@ my $temp = "$p/temp/proxy";
 my $WARN = qr/an upstream response is buffered to a temporary file/;
 my $want = file_sha256($big);
 
-is_deeply([ files_under($temp) ], [], 'the proxy temp directory is empty');
+# temporary files of the gateway: in the directory, or open in a worker
+# (nginx unlinks them as soon as they are open)
+sub spooled {
+    return (files_under($temp), open_files_under($temp, nginx_workers()));
+}
+
+ok(scalar nginx_workers(), 'the workers of the gateway are known');
+is_deeply([ spooled() ], [], 'no temporary file to begin with');
 
 {
     my $since = error_log_size();
@@ -232,7 +240,7 @@ is_deeply([ files_under($temp) ], [], 'the proxy temp directory is empty');
     my $h = http_send(port('gw'), "GET /stream/book.m4b?slow HTTP/1.0\r\n"
         . "Host: localhost\r\nCookie: $COOKIE\r\n\r\n");
 
-    my $spooled = wait_until(sub { scalar files_under($temp) },
+    my $spooled = wait_until(sub { scalar spooled() },
         timeout => 2);
     ok(!$spooled, 'unbuffered, the client not reading: no temporary file');
 
@@ -243,7 +251,7 @@ is_deeply([ files_under($temp) ], [], 'the proxy temp directory is empty');
     my @warned = grep { $_ =~ $WARN } error_log_lines_since($since);
     is(scalar @warned, 0, 'unbuffered: no "buffered to a temporary file"')
         or diag($warned[0]);
-    is_deeply([ files_under($temp) ], [],
+    is_deeply([ spooled() ], [],
         'unbuffered: the proxy temp directory stays empty');
 }
 
@@ -256,7 +264,7 @@ is_deeply([ files_under($temp) ], [], 'the proxy temp directory is empty');
     my $h = http_send(port('gw'), "GET /buffered/book.m4b?slow HTTP/1.0\r\n"
         . "Host: localhost\r\nCookie: $COOKIE\r\n\r\n");
 
-    my $spooled = wait_until(sub { scalar files_under($temp) },
+    my $spooled = wait_until(sub { scalar spooled() },
         timeout => 10);
     ok($spooled, 'buffered, the client not reading: a temporary file');
 

@@ -69,7 +69,7 @@ our @EXPORT = qw(
     start_nginx_instance instance_error_log
     start_recorder recorded_requests parse_http_request
     pseudonym verify_jws raw_to_der merge_jwks
-    generate_file file_sha256 files_under
+    generate_file file_sha256 files_under nginx_workers open_files_under
 );
 
 
@@ -1953,6 +1953,52 @@ sub files_under {
     # no_chdir: $_ is the whole path
     File::Find::find({ wanted => sub { push @files, $_ if -f $_ },
                        no_chdir => 1 }, $dir);
+
+    return @files;
+}
+
+# nginx_workers($master): the pids of the processes the nginx master
+# $master (default: the one of start_nginx()) started
+sub nginx_workers {
+    my ($master) = @_;
+
+    $master //= nginx_pid();
+    return () unless $master;
+
+    opendir my $dh, '/proc' or return ();
+    my @pids;
+
+    for my $pid (grep { /^\d+$/ } readdir $dh) {
+        my $stat = read_file("/proc/$pid/stat") // next;
+        my ($ppid) = $stat =~ /\) \S+ (\d+) / or next;
+        push @pids, $pid if $ppid == $master;
+    }
+
+    closedir $dh;
+
+    return @pids;
+}
+
+# open_files_under($dir, @pids): what below $dir those processes hold
+# open, as the paths /proc shows (" (deleted)" included: nginx unlinks a
+# temporary file as soon as it has opened it, so a directory listing
+# never shows one)
+sub open_files_under {
+    my ($dir, @pids) = @_;
+
+    my @files;
+
+    for my $pid (@pids) {
+        opendir my $dh, "/proc/$pid/fd" or next;
+
+        for my $fd (grep { /^\d+$/ } readdir $dh) {
+            my $target = readlink "/proc/$pid/fd/$fd";
+            push @files, $target
+                if defined $target && index($target, "$dir/") == 0;
+        }
+
+        closedir $dh;
+    }
 
     return @files;
 }
