@@ -1,0 +1,132 @@
+#!/usr/bin/perl
+
+# The demo as a newcomer runs it: "make demo" from the repository, wait
+# until it says it is running, fetch the front end, sign in as a demo
+# patron, stream a byte range of an audiobook through the gateway, then
+# Ctrl-C, after which nothing it started is still running.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Digin::Test;
+
+use POSIX qw(setsid WNOHANG);
+use Time::HiRes qw(time);
+
+require_module();
+require_tool();
+require_admin();
+
+# four ports in a row: the gateway, two vendors, Redis
+my $base;
+for (1 .. 50) {
+    my $p = free_port();
+    next if $p > 65000;
+    if (!grep { _busy($_) } $p + 1 .. $p + 3) {
+        $base = $p;
+        last;
+    }
+}
+ok($base, 'four free ports in a row') or BAIL_OUT('no free ports');
+
+sub _busy {
+    return IO::Socket::INET->new(PeerAddr => "127.0.0.1:$_[0]") ? 1 : 0;
+}
+
+my $out = prefix() . '/demo.out';
+my $pid = fork();
+die "fork: $!" unless defined $pid;
+
+if ($pid == 0) {
+    setsid();
+    open STDIN, '<', '/dev/null';
+    open STDOUT, '>', $out or POSIX::_exit(127);
+    open STDERR, '>&', \*STDOUT or POSIX::_exit(127);
+    exec 'make', '--no-print-directory', 'demo', "PORT=$base";
+    POSIX::_exit(127);
+}
+
+my $ready = wait_until(sub {
+    (read_file($out) // '') =~ /Digin demo is running at (\S+)/
+        || waitpid($pid, WNOHANG) == $pid
+}, timeout => 600, interval => 0.2);
+
+my $text = read_file($out) // '';
+like($text, qr{Digin demo is running at http://127\.0\.0\.1:$base/},
+    'the demo says where it runs') or diag($text);
+like($text, qr/ola .*\n.*2 of 3/, 'it names the demo patrons');
+like($text, qr/Gateway error log: \S+gateway\.error\.log/,
+    'it tells where the error log is');
+
+# the front end
+
+my $r = http_get($base, '/');
+is($r && $r->{status}, 200, 'the front end is served');
+like($r ? $r->{body} : '', qr/<html/i, 'as an HTML page');
+
+# sign in as a demo patron, as the front end does
+
+$r = http_get($base, '/demo/patrons.json');
+my $patrons = $r && $r->{status} == 200
+              ? eval { json_decode($r->{body}) } : undef;
+ok(ref $patrons eq 'ARRAY' && @$patrons >= 5, 'the demo patrons');
+
+my ($ola) = grep { $_->{id} eq 'ola' } @{ $patrons // [] };
+my $token = $ola ? $ola->{token} : 'none';
+
+$r = http_get($base, '/api/me',
+    headers => { Authorization => "Bearer $token" });
+my $me = $r && $r->{status} == 200 ? eval { json_decode($r->{body}) } : {};
+is($me->{patron}, 'ola', 'signed in as ola');
+is($me->{quota}{ebook}{used}, 2, 'ola has used two e-book loans');
+
+# an audiobook: its manifest, then a byte range of its first track
+
+my $feed = _json(get_with($token, '/vendor/lydhuset/opds/catalog.json'));
+my ($isbn) = map { $_->{metadata}{identifier} =~ /(\d{13})$/ }
+             @{ $feed->{publications} // [] };
+ok($isbn, 'an audiobook in the vendor feed');
+
+my $manifest = _json(get_with($token,
+    "/vendor/lydhuset/manifests/$isbn.json"));
+my $href = $manifest->{readingOrder}[0]{href} // '';
+ok($href, 'its manifest has a reading order');
+
+$href = "/vendor/lydhuset$href" if $href =~ m{^/};
+$r = http_get($base, $href, headers => {
+    Cookie => "digin_token=$token",
+    Range  => 'bytes=0-1023',
+});
+is($r && $r->{status}, 206, 'a byte range of the audio (token in a cookie)');
+is($r ? length $r->{body} : 0, 1024, '1024 bytes of it');
+like($r ? $r->{headers}{'content-range'} // '' : '', qr{^bytes 0-1023/\d+$},
+    'Content-Range');
+
+# Ctrl-C
+
+kill 'INT', -$pid;
+my $gone = wait_until(sub { waitpid($pid, WNOHANG) == $pid },
+    timeout => 30, interval => 0.1);
+ok($gone, 'Ctrl-C ends the demo');
+
+my @left = grep { /build\/demo|redis-server 127\.0\.0\.1:@{[$base + 3]}/ }
+           split /\n/, `ps -eo pid,args`;
+is(scalar @left, 0, 'nothing it started is still running')
+    or diag(join "\n", @left);
+ok(!grep({ _busy($_) } $base .. $base + 3), 'its ports are free again');
+
+like(read_file($out) // '', qr/stopping/, 'it said it was stopping');
+
+done_testing();
+
+sub get_with {
+    my ($t, $path) = @_;
+    return http_get($base, $path, headers => { Authorization => "Bearer $t" });
+}
+
+sub _json {
+    my ($r) = @_;
+    return {} unless $r && $r->{status} == 200;
+    return eval { json_decode($r->{body}) } // {};
+}
