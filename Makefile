@@ -3,6 +3,7 @@
 #   make demo     the demo on 127.0.0.1:8080 (PORT=8090 for another port)
 #   make          the nginx module (build/ngx_http_digin_module.so) and tools
 #   make deps     install the Debian packages the project needs (idempotent)
+#   make deb      the Debian package libnginx-mod-http-digin (in build/)
 #   make test     every test: C unit tests (cmocka), the token tool
 #                 checked with openssl, and t/ (prove)
 #   make bench    the benchmark run (bench/run)
@@ -32,7 +33,8 @@ UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
 DEBIAN_PKGS := nginx-core nginx-dev libssl-dev libjwt-dev libhiredis-dev \
                libjansson-dev libcmocka-dev redis-server wrk perl \
-               openssl python3 pkg-config curl espeak-ng opus-tools
+               openssl python3 pkg-config curl espeak-ng opus-tools \
+               dpkg-dev debhelper build-essential
 
 DEPS_STAMP := $(BUILD)/.deps
 
@@ -119,13 +121,42 @@ demo: all content
 tool-check: tools
 	DIGIN_TOKEN_VALGRIND=0 tests/tools/digin_token_check.sh
 
-prove: all
+prove: all deb
 	DIGIN_BUILD=$(CURDIR)/$(BUILD) prove -r -I t/lib t/
 
 test: unit tool-check prove
 
 bench: all
 	bench/run
+
+# The Debian package, build/libnginx-mod-http-digin_<version>_<arch>.deb:
+# dpkg-buildpackage on a copy of the sources with tools/debian/ as
+# debian/.  The package build compiles the module and the tools itself
+# (see tools/debian/rules); dh_nginx from nginx-dev adds the load_module
+# snippet, its modules-enabled link and the nginx ABI dependency.
+DEB_DIR   := $(BUILD)/deb
+DEB_STAMP := $(DEB_DIR)/.built
+DEB_SRCS  := config Makefile README.md conf-examples $(MOD_DIR) tools
+
+.PHONY: deb
+
+deb: $(DEB_STAMP)
+
+$(DEB_STAMP): config README.md $(CORE_SRCS) $(CORE_HDRS) $(GLUE_SRCS) \
+              $(GLUE_HDRS) tools/digin_token.c tools/digin_admin.c \
+              $(wildcard conf-examples/* conf-examples/keys/*) \
+              $(wildcard tools/debian/* tools/debian/source/*) $(DEPS_STAMP)
+	rm -rf $(DEB_DIR) $(BUILD)/libnginx-mod-http-digin_*.deb
+	mkdir -p $(DEB_DIR)/src
+	cp -r $(DEB_SRCS) $(DEB_DIR)/src/
+	cp -r tools/debian $(DEB_DIR)/src/debian
+	cd $(DEB_DIR)/src && \
+	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    dpkg-buildpackage -b -us -uc -jauto > ../build.log 2>&1 \
+	    || { tail -n 40 ../build.log; exit 1; }
+	cd $(DEB_DIR) && deb=$$(echo libnginx-mod-http-digin_*.deb) && \
+	    cp $$deb ../.$$deb.tmp && mv ../.$$deb.tmp ../$$deb
+	touch $@
 
 clean:
 	rm -rf $(BUILD)
