@@ -34,14 +34,15 @@ UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 DEBIAN_PKGS := nginx-core nginx-dev libssl-dev libjwt-dev libhiredis-dev \
                libjansson-dev libcmocka-dev redis-server wrk perl \
                openssl python3 pkg-config curl espeak-ng opus-tools \
+               librsvg2-bin \
                dpkg-dev debhelper build-essential
 
 DEPS_STAMP := $(BUILD)/.deps
 
 CONTENT_STAMP := $(BUILD)/content/.made
 
-.PHONY: all deps module tools content demo unit tool-check prove test \
-        bench clean
+.PHONY: all deps module tools content demo unit tool-check vendor-check \
+        prove test bench clean
 
 all: module tools
 
@@ -110,12 +111,18 @@ unit: $(UNIT_TESTS)
 # the vendor mocks' sample content (texts, EPUBs, speech, feeds)
 content: $(CONTENT_STAMP)
 
-$(CONTENT_STAMP): tools/make-content $(wildcard vendors/texts/*) $(DEPS_STAMP)
+$(CONTENT_STAMP): tools/make-content $(wildcard tools/vendors/texts/*) \
+                  $(DEPS_STAMP)
 	python3 tools/make-content $(BUILD)/content
 	touch $@
 
 demo: all content
 	tools/demo/run
+
+# the vendor mocks and their content: feeds, manifests, EPUBs (epubcheck
+# when installed), assertions, Range, loans
+vendor-check: all content
+	tools/vendors/check $(BUILD)/content
 
 # digin-token checked against the openssl command line alone
 tool-check: tools
@@ -124,7 +131,7 @@ tool-check: tools
 prove: all deb
 	DIGIN_BUILD=$(CURDIR)/$(BUILD) prove -r -I t/lib t/
 
-test: unit tool-check prove
+test: unit tool-check vendor-check prove
 
 bench: all
 	bench/run

@@ -6,7 +6,9 @@
  *   digin-token keygen   generates a signing key: a PKCS#8 private key PEM
  *                        (or a raw HMAC secret), the public key PEM and a
  *                        JWKS document holding the public JWK;
- *   digin-token mint     signs a patron token (compact JWS) with such a key.
+ *   digin-token mint     signs a patron token (compact JWS) with such a key;
+ *   digin-token jwks     prints the JWKS of the public keys of PEM files
+ *                        (the gateway's vendor assertion keys, for vendors).
  *
  * Tokens are signed with libjwt where libjwt 1.10 knows the algorithm
  * (HS*, RS*, ES*), so tests exercise the gateway's verifier against an
@@ -115,6 +117,7 @@ typedef enum {
     DIGIN_TOKEN_OPT_CLAIM_JSON,
     DIGIN_TOKEN_OPT_HEADER_JSON,
     DIGIN_TOKEN_OPT_COUNT,
+    DIGIN_TOKEN_OPT_FILE,             /* arguments without "--" */
     DIGIN_TOKEN_OPT_MAX
 } digin_token_opt_e;
 
@@ -168,6 +171,10 @@ static int digin_token_json_bn(json_t *obj, const char *name,
 static int digin_token_thumbprint(json_t *jwk, char *kid);
 static json_t *digin_token_jwk(const digin_token_type_t *type,
     EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len);
+static int digin_token_jwk_full(const digin_token_type_t *type,
+    const digin_token_alg_t *alg, const char *kid, EVP_PKEY *pkey,
+    const unsigned char *secret, size_t secret_len, json_t **out);
+static int digin_token_print_json(json_t *json);
 static int digin_token_keygen(int argc, char **argv);
 static int digin_token_no_password(char *buf, int size, int rwflag,
     void *data);
@@ -189,6 +196,9 @@ static int digin_token_sign(digin_token_key_t *key,
 static char *digin_token_encode_openssl(digin_token_key_t *key,
     json_t *header, json_t *payload);
 static int digin_token_mint(int argc, char **argv);
+static int digin_token_load_public(const char *path, EVP_PKEY **pkey,
+    const digin_token_type_t **type);
+static int digin_token_jwks(int argc, char **argv);
 
 
 static const digin_token_alg_t  digin_token_algs[] = {
@@ -257,6 +267,14 @@ static const digin_token_opt_t  digin_token_mint_opts[] = {
 };
 
 
+static const digin_token_opt_t  digin_token_jwks_opts[] = {
+    { "kid", DIGIN_TOKEN_OPT_KID, 1, 1 },
+    { "alg", DIGIN_TOKEN_OPT_ALG, 1, 1 },
+    { "KEYFILE", DIGIN_TOKEN_OPT_FILE, 1, 1 },
+    { NULL, 0, 0, 0 }
+};
+
+
 static const char  digin_token_usage_text[] =
 "usage:\n"
 "  digin-token keygen --type rsa|ec|ec384|ec521|ed25519|oct --out PREFIX\n"
@@ -267,6 +285,7 @@ static const char  digin_token_usage_text[] =
 "                   [--iat EPOCH | --no-iat] [--jti JTI]\n"
 "                   [--claim NAME=STRING]... [--claim-json NAME=JSON]...\n"
 "                   [--header-json NAME=JSON]... [--count N]\n"
+"  digin-token jwks [--kid KID]... [--alg ALG]... KEYFILE...\n"
 "  digin-token help\n"
 "\n"
 "keygen writes PREFIX.pem (PKCS#8 private key, mode 0600), PREFIX.pub.pem\n"
@@ -284,6 +303,14 @@ static const char  digin_token_usage_text[] =
 "--claim-json and --header-json add or replace a member; a --header-json\n"
 "alg is written as given.  --count N prints N tokens, one a line, told\n"
 "apart by their jti (JTI-1 ... JTI-N, JTI defaulting to \"t\").\n"
+"\n"
+"jwks prints a JWKS holding the public key of each KEYFILE (a private or\n"
+"public key PEM: RSA, EC P-256, P-384, P-521 or Ed25519), in order, with\n"
+"use \"sig\" and never a private member: the key set that vendors verify\n"
+"the gateway's assertions with.  The i-th --kid and --alg are for the\n"
+"i-th KEYFILE; an absent or empty one takes the default of keygen (the\n"
+"thumbprint; RS256, PS256 for an RSA-PSS key, ES256, ES384, ES512 or\n"
+"EdDSA).  Two keys with the same kid are refused.\n"
 "\n"
 "exit status: 0 done, 1 I/O or crypto error, 2 usage error or unfit key.\n";
 
@@ -313,6 +340,10 @@ main(int argc, char **argv)
 
     if (strcmp(cmd, "mint") == 0) {
         return digin_token_mint(argc, argv);
+    }
+
+    if (strcmp(cmd, "jwks") == 0) {
+        return digin_token_jwks(argc, argv);
     }
 
     return digin_token_error(DIGIN_TOKEN_USAGE,
@@ -368,7 +399,9 @@ digin_token_usage(FILE *fp)
 /*
  * Parses "--name value" and "--name=value" options from argv[2].
  * Repeatable options are appended to the array "repeated" as
- * [id, value] pairs, in command line order.
+ * [id, value] pairs, in command line order; so are the arguments that do
+ * not start with "--", as values of DIGIN_TOKEN_OPT_FILE when opts has
+ * it.
  */
 
 static int
@@ -391,8 +424,30 @@ digin_token_parse(int argc, char **argv, const digin_token_opt_t *opts,
         }
 
         if (strncmp(arg, "--", 2) != 0) {
-            return digin_token_error(DIGIN_TOKEN_USAGE,
-                                     "unexpected argument \"%s\"", arg);
+            for (opt = opts; opt->name != NULL; opt++) {
+                if (opt->id == DIGIN_TOKEN_OPT_FILE) {
+                    break;
+                }
+            }
+
+            if (opt->name == NULL) {
+                return digin_token_error(DIGIN_TOKEN_USAGE,
+                                         "unexpected argument \"%s\"", arg);
+            }
+
+            args->given[opt->id]++;
+            args->values[opt->id] = arg;
+
+            if (json_array_append_new(repeated,
+                                      json_pack("[io]", (int) opt->id,
+                                                json_string_nocheck(arg)))
+                != 0)
+            {
+                return digin_token_error(DIGIN_TOKEN_FAILED,
+                                         "out of memory");
+            }
+
+            continue;
         }
 
         arg += 2;
@@ -400,7 +455,8 @@ digin_token_parse(int argc, char **argv, const digin_token_opt_t *opts,
         len = (eq != NULL) ? (size_t) (eq - arg) : strlen(arg);
 
         for (opt = opts; opt->name != NULL; opt++) {
-            if (strlen(opt->name) == len
+            if (opt->id != DIGIN_TOKEN_OPT_FILE
+                && strlen(opt->name) == len
                 && strncmp(opt->name, arg, len) == 0)
             {
                 break;
@@ -886,12 +942,79 @@ digin_token_jwk(const digin_token_type_t *type, EVP_PKEY *pkey,
 }
 
 
+/*
+ * The JWK as keygen and jwks write it: kty, kid (when kid is NULL the
+ * start of the RFC 7638 thumbprint), use "sig", alg, then the key
+ * members of digin_token_jwk().
+ */
+
+static int
+digin_token_jwk_full(const digin_token_type_t *type,
+    const digin_token_alg_t *alg, const char *kid, EVP_PKEY *pkey,
+    const unsigned char *secret, size_t secret_len, json_t **out)
+{
+    int      rc;
+    char     thumbprint[DIGIN_TOKEN_KID_LEN + 1];
+    json_t  *jwk, *key;
+
+    jwk = digin_token_jwk(type, pkey, secret, secret_len);
+    if (jwk == NULL) {
+        return DIGIN_TOKEN_FAILED;
+    }
+
+    if (kid == NULL) {
+        rc = digin_token_thumbprint(jwk, thumbprint);
+        if (rc != DIGIN_TOKEN_OK) {
+            json_decref(jwk);
+            return rc;
+        }
+
+        kid = thumbprint;
+    }
+
+    key = json_object();
+    if (key == NULL) {
+        json_decref(jwk);
+        return digin_token_error(DIGIN_TOKEN_FAILED, "out of memory");
+    }
+
+    rc = digin_token_json_str(key, "kty",
+                              json_string_value(json_object_get(jwk, "kty")));
+
+    if (rc == DIGIN_TOKEN_OK) {
+        rc = digin_token_json_str(key, "kid", kid);
+    }
+
+    if (rc == DIGIN_TOKEN_OK) {
+        rc = digin_token_json_str(key, "use", "sig");
+    }
+
+    if (rc == DIGIN_TOKEN_OK) {
+        rc = digin_token_json_str(key, "alg", alg->name);
+    }
+
+    if (rc == DIGIN_TOKEN_OK && json_object_update_missing(key, jwk) != 0) {
+        rc = digin_token_error(DIGIN_TOKEN_FAILED, "out of memory");
+    }
+
+    json_decref(jwk);
+
+    if (rc != DIGIN_TOKEN_OK) {
+        json_decref(key);
+        return rc;
+    }
+
+    *out = key;
+
+    return DIGIN_TOKEN_OK;
+}
+
+
 static int
 digin_token_keygen(int argc, char **argv)
 {
     int                        rc;
     char                      *path, *json;
-    char                       thumbprint[DIGIN_TOKEN_KID_LEN + 1];
     json_t                    *jwk, *key, *jwks, *repeated;
     size_t                     len, secret_len, json_len;
     long long                  bits;
@@ -1065,49 +1188,17 @@ digin_token_keygen(int argc, char **argv)
 
     /* the JWKS: kty, kid, use, alg, then the key members */
 
-    jwk = digin_token_jwk(type, pkey, secret, secret_len);
-    if (jwk == NULL) {
-        rc = DIGIN_TOKEN_FAILED;
-        goto done;
-    }
-
-    if (kid == NULL) {
-        rc = digin_token_thumbprint(jwk, thumbprint);
-        if (rc != DIGIN_TOKEN_OK) {
-            goto done;
-        }
-
-        kid = thumbprint;
-    }
-
-    key = json_object();
-    if (key == NULL) {
-        rc = digin_token_error(DIGIN_TOKEN_FAILED, "out of memory");
-        goto done;
-    }
-
-    rc = digin_token_json_str(key, "kty",
-                              json_string_value(json_object_get(jwk, "kty")));
-
-    if (rc == DIGIN_TOKEN_OK) {
-        rc = digin_token_json_str(key, "kid", kid);
-    }
-
-    if (rc == DIGIN_TOKEN_OK) {
-        rc = digin_token_json_str(key, "use", "sig");
-    }
-
-    if (rc == DIGIN_TOKEN_OK) {
-        rc = digin_token_json_str(key, "alg", alg->name);
-    }
-
+    rc = digin_token_jwk_full(type, alg, kid, pkey, secret, secret_len,
+                              &key);
     if (rc != DIGIN_TOKEN_OK) {
         goto done;
     }
 
+    kid = json_string_value(json_object_get(key, "kid"));
+
     jwks = json_pack("{s:[O]}", "keys", key);
 
-    if (jwks == NULL || json_object_update_missing(key, jwk) != 0) {
+    if (jwks == NULL) {
         rc = digin_token_error(DIGIN_TOKEN_FAILED, "out of memory");
         goto done;
     }
@@ -2037,6 +2128,314 @@ done:
     digin_token_free_key(&key);
     json_decref(payload);
     json_decref(header);
+    json_decref(repeated);
+
+    return rc;
+}
+
+
+/*
+ * Reads a private or a public key PEM for jwks, and finds the keygen type
+ * whose JWK it makes: RSA (and RSA-PSS), EC on a curve JOSE names,
+ * Ed25519.
+ */
+
+static int
+digin_token_load_public(const char *path, EVP_PKEY **pkey,
+    const digin_token_type_t **type)
+{
+    int                        rc, nid;
+    BIO                       *bio;
+    char                       group[64];
+    size_t                     len;
+    const char                *name;
+    unsigned char             *bytes;
+    const digin_token_type_t  *t;
+
+    *pkey = NULL;
+
+    rc = digin_token_read_file(path, &bytes, &len);
+    if (rc != DIGIN_TOKEN_OK) {
+        return rc;
+    }
+
+    bio = BIO_new_mem_buf(bytes, (int) len);
+
+    if (bio != NULL) {
+        *pkey = PEM_read_bio_PrivateKey(bio, NULL, digin_token_no_password,
+                                        NULL);
+        BIO_free(bio);
+    }
+
+    if (bio != NULL && *pkey == NULL) {
+        ERR_clear_error();
+
+        bio = BIO_new_mem_buf(bytes, (int) len);
+
+        if (bio != NULL) {
+            *pkey = PEM_read_bio_PUBKEY(bio, NULL, digin_token_no_password,
+                                        NULL);
+            BIO_free(bio);
+        }
+    }
+
+    OPENSSL_secure_clear_free(bytes, DIGIN_TOKEN_MAX_FILE + 1);
+
+    if (bio == NULL) {
+        return digin_token_crypto_error("cannot allocate a BIO");
+    }
+
+    if (*pkey == NULL) {
+        ERR_clear_error();
+        return digin_token_error(DIGIN_TOKEN_USAGE,
+                                 "%s holds no unencrypted private key PEM "
+                                 "and no public key PEM", path);
+    }
+
+    name = NULL;
+
+    if (EVP_PKEY_is_a(*pkey, "RSA") || EVP_PKEY_is_a(*pkey, "RSA-PSS")) {
+        name = "rsa";
+
+    } else if (EVP_PKEY_is_a(*pkey, "ED25519")) {
+        name = "ed25519";
+
+    } else if (EVP_PKEY_is_a(*pkey, "EC")) {
+
+        if (EVP_PKEY_get_group_name(*pkey, group, sizeof(group), &len) != 1)
+        {
+            EVP_PKEY_free(*pkey);
+            *pkey = NULL;
+            return digin_token_crypto_error("cannot read the EC key's curve");
+        }
+
+        nid = EC_curve_nist2nid(group);
+
+        if (nid == NID_undef) {
+            nid = OBJ_sn2nid(group);
+        }
+
+        switch (nid) {
+
+        case NID_X9_62_prime256v1:
+            name = "ec";
+            break;
+
+        case NID_secp384r1:
+            name = "ec384";
+            break;
+
+        case NID_secp521r1:
+            name = "ec521";
+            break;
+
+        default:
+            EVP_PKEY_free(*pkey);
+            *pkey = NULL;
+            return digin_token_error(DIGIN_TOKEN_USAGE,
+                                     "the key in %s is on curve %s, JOSE "
+                                     "names P-256, P-384 and P-521 only",
+                                     path, group);
+        }
+    }
+
+    if (name == NULL) {
+        rc = digin_token_error(DIGIN_TOKEN_USAGE,
+                               "the key in %s is %s, jwks takes RSA, EC "
+                               "and Ed25519 keys", path,
+                               EVP_PKEY_get0_type_name(*pkey));
+        EVP_PKEY_free(*pkey);
+        *pkey = NULL;
+        return rc;
+    }
+
+    for (t = digin_token_types; t->name != NULL; t++) {
+        if (strcmp(t->name, name) == 0) {
+            break;
+        }
+    }
+
+    *type = t;
+
+    return DIGIN_TOKEN_OK;
+}
+
+
+/* prints json indented by two spaces, and a new line */
+static int
+digin_token_print_json(json_t *json)
+{
+    int    rc;
+    char  *text;
+
+    text = json_dumps(json, JSON_INDENT(2));
+    if (text == NULL) {
+        return digin_token_error(DIGIN_TOKEN_FAILED, "out of memory");
+    }
+
+    rc = (printf("%s\n", text) < 0 || fflush(stdout) != 0)
+         ? digin_token_error(DIGIN_TOKEN_FAILED, "cannot write stdout")
+         : DIGIN_TOKEN_OK;
+
+    free(text);
+
+    return rc;
+}
+
+
+/*
+ * jwks [--kid KID]... [--alg ALG]... KEYFILE...: the public JWK of each
+ * file, in order, the i-th --kid and --alg going with the i-th file.
+ * Only public members are written, whatever the file holds: the JWK
+ * comes from digin_token_jwk(), which reads the public parameters alone.
+ */
+
+static int
+digin_token_jwks(int argc, char **argv)
+{
+    int                        rc;
+    size_t                     i, j, n;
+    json_t                    *repeated, *lists[DIGIN_TOKEN_OPT_MAX];
+    json_t                    *jwks, *keys, *entry, *key;
+    EVP_PKEY                  *pkey;
+    json_int_t                 id;
+    const char                *path, *kid, *alg_name, *other;
+    digin_token_args_t         args;
+    const digin_token_alg_t   *alg;
+    const digin_token_type_t  *type;
+
+    type = NULL;
+    memset(lists, 0, sizeof(lists));
+
+    repeated = json_array();
+    keys = json_array();
+    jwks = json_pack("{s:o}", "keys", keys);
+    lists[DIGIN_TOKEN_OPT_FILE] = json_array();
+    lists[DIGIN_TOKEN_OPT_KID] = json_array();
+    lists[DIGIN_TOKEN_OPT_ALG] = json_array();
+
+    if (repeated == NULL || jwks == NULL
+        || lists[DIGIN_TOKEN_OPT_FILE] == NULL
+        || lists[DIGIN_TOKEN_OPT_KID] == NULL
+        || lists[DIGIN_TOKEN_OPT_ALG] == NULL)
+    {
+        rc = digin_token_error(DIGIN_TOKEN_FAILED, "out of memory");
+        goto done;
+    }
+
+    rc = digin_token_parse(argc, argv, digin_token_jwks_opts, &args,
+                           repeated);
+
+    if (rc != DIGIN_TOKEN_OK) {
+        rc = (rc == DIGIN_TOKEN_HELP) ? DIGIN_TOKEN_OK : rc;
+        goto done;
+    }
+
+    /* the files, the kids and the algorithms, each in command line order */
+
+    json_array_foreach(repeated, i, entry) {
+        id = json_integer_value(json_array_get(entry, 0));
+
+        if (json_array_append(lists[id], json_array_get(entry, 1)) != 0) {
+            rc = digin_token_error(DIGIN_TOKEN_FAILED, "out of memory");
+            goto done;
+        }
+    }
+
+    n = json_array_size(lists[DIGIN_TOKEN_OPT_FILE]);
+
+    if (n == 0) {
+        rc = digin_token_error(DIGIN_TOKEN_USAGE,
+                               "jwks needs a KEYFILE (try digin-token help)");
+        goto done;
+    }
+
+    if (json_array_size(lists[DIGIN_TOKEN_OPT_KID]) > n
+        || json_array_size(lists[DIGIN_TOKEN_OPT_ALG]) > n)
+    {
+        rc = digin_token_error(DIGIN_TOKEN_USAGE,
+                               "more --kid or --alg than KEYFILEs");
+        goto done;
+    }
+
+    for (i = 0; i < n; i++) {
+        path = json_string_value(json_array_get(lists[DIGIN_TOKEN_OPT_FILE],
+                                                i));
+        kid = json_string_value(json_array_get(lists[DIGIN_TOKEN_OPT_KID],
+                                               i));
+        alg_name = json_string_value(
+                       json_array_get(lists[DIGIN_TOKEN_OPT_ALG], i));
+
+        rc = digin_token_load_public(path, &pkey, &type);
+        if (rc != DIGIN_TOKEN_OK) {
+            goto done;
+        }
+
+        if (alg_name == NULL || alg_name[0] == '\0') {
+            alg_name = EVP_PKEY_is_a(pkey, "RSA-PSS") ? "PS256" : type->alg;
+        }
+
+        alg = digin_token_alg(alg_name);
+
+        /* as keygen: the key type's algorithms, the curve's one for EC */
+
+        if (alg == NULL
+            || alg->kty != type->kty
+            || (alg->kty == DIGIN_TOKEN_KTY_EC
+                && strcmp(alg->name, type->alg) != 0)
+            || (EVP_PKEY_is_a(pkey, "RSA-PSS") && !alg->pss))
+        {
+            rc = digin_token_error(DIGIN_TOKEN_USAGE,
+                                   "--alg \"%s\" does not fit the %s key "
+                                   "in %s", alg_name,
+                                   EVP_PKEY_get0_type_name(pkey), path);
+            EVP_PKEY_free(pkey);
+            goto done;
+        }
+
+        if (kid != NULL && kid[0] == '\0') {
+            kid = NULL;
+        }
+
+        rc = digin_token_jwk_full(type, alg, kid, pkey, NULL, 0, &key);
+        EVP_PKEY_free(pkey);
+
+        if (rc != DIGIN_TOKEN_OK) {
+            goto done;
+        }
+
+        if (json_array_append_new(keys, key) != 0) {
+            rc = digin_token_error(DIGIN_TOKEN_FAILED, "out of memory");
+            goto done;
+        }
+
+        /* a kid selects exactly one key */
+
+        kid = json_string_value(json_object_get(key, "kid"));
+
+        for (j = 0; j < i; j++) {
+            other = json_string_value(
+                        json_object_get(json_array_get(keys, j), "kid"));
+
+            if (strcmp(kid, other) == 0) {
+                rc = digin_token_error(DIGIN_TOKEN_USAGE,
+                    "%s and %s have the same kid \"%s\"",
+                    json_string_value(
+                        json_array_get(lists[DIGIN_TOKEN_OPT_FILE], j)),
+                    path, kid);
+                goto done;
+            }
+        }
+    }
+
+    rc = digin_token_print_json(jwks);
+
+done:
+
+    json_decref(lists[DIGIN_TOKEN_OPT_ALG]);
+    json_decref(lists[DIGIN_TOKEN_OPT_KID]);
+    json_decref(lists[DIGIN_TOKEN_OPT_FILE]);
+    json_decref(jwks);
     json_decref(repeated);
 
     return rc;

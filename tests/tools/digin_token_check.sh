@@ -3,7 +3,9 @@
 # Checks digin-token against the openssl command line tools: for every
 # key type, keygen, then mint with each algorithm that fits the key, and
 # verify each token with openssl alone (no code shared with digin-token);
-# claims and JWKS members are read with python3's json module.
+# claims and JWKS members are read with python3's json module.  jwks
+# output is turned back into public keys with openssl asn1parse, and
+# tokens minted with the private keys must verify with them.
 #
 #   tests/tools/digin_token_check.sh          uses build/digin-token
 #   DIGIN_TOKEN=/path/to/digin-token tests/tools/digin_token_check.sh
@@ -534,6 +536,140 @@ for help in help --help; do
         _ "$tool" "$help"
 done
 
+# jwks: the public JWK of each PEM file, private or public, in order
+
+# jwk_pem JWKS INDEX OUT: the JWK's key as a public key PEM, built from
+# its members with openssl asn1parse alone (no code of digin-token)
+jwk_pem() {
+    local jwks=$1 i=$2 out=$3
+
+    python3 -c '
+import base64, json, sys
+
+def h(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)).hex()
+
+k = json.load(open(sys.argv[1]))["keys"][int(sys.argv[2])]
+print("asn1=SEQUENCE:spki\n[spki]\nalgorithm=SEQUENCE:alg")
+if k["kty"] == "RSA":
+    print("pub=BITWRAP,SEQUENCE:rsa\n[alg]\nalgorithm=OID:rsaEncryption")
+    print("parameter=NULL\n[rsa]\nn=INTEGER:0x%s\ne=INTEGER:0x%s"
+          % (h(k["n"]), h(k["e"])))
+elif k["kty"] == "EC":
+    curve = {"P-256": "prime256v1", "P-384": "secp384r1",
+             "P-521": "secp521r1"}[k["crv"]]
+    print("pub=FORMAT:HEX,BITSTRING:04%s%s" % (h(k["x"]), h(k["y"])))
+    print("[alg]\nalgorithm=OID:id-ecPublicKey\ncurve=OID:%s" % curve)
+else:
+    print("pub=FORMAT:HEX,BITSTRING:%s\n[alg]\nalgorithm=OID:ED25519"
+          % h(k["x"]))
+' "$jwks" "$i" >"$out.cnf" || return 1
+
+    openssl asn1parse -genconf "$out.cnf" -out "$out.der" -noout \
+        >/dev/null || return 1
+    openssl pkey -pubin -inform DER -in "$out.der" -out "$out" 2>/dev/null
+}
+
+# jwks_all FILE PYTHON-EXPRESSION: ks is the list of JWKs
+jwks_all() {
+    python3 -c '
+import json, sys
+
+ks = json.load(open(sys.argv[1]))["keys"]
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)
+' "$1" "$2"
+}
+
+# the keys of keygen above, private and public PEM mixed; kids for the
+# first two, an empty one (the default) for the third
+check "jwks of five keys" bash -c '"${@:2}" >"$1"' _ "$tmp/set.json" \
+    "$tool" jwks --kid gw-rsa --kid gw-ec --kid '' rsa.pem ec.pub.pem \
+    ec384.pem ec521.pub.pem ed25519.pem
+
+check "jwks: parses, one JWK per file, in order" jwks_all set.json \
+    "[k['kty'] for k in ks] == ['RSA', 'EC', 'EC', 'EC', 'OKP']
+     and [k.get('crv') for k in ks]
+         == [None, 'P-256', 'P-384', 'P-521', 'Ed25519']"
+check "jwks: public members only" jwks_all set.json \
+    "all(set(k) <= {'kty', 'kid', 'use', 'alg', 'n', 'e', 'crv', 'x', 'y'}
+         for k in ks)"
+check "jwks: member order and use" jwks_all set.json \
+    "all(list(k)[:4] == ['kty', 'kid', 'use', 'alg'] and k['use'] == 'sig'
+         for k in ks)"
+check "jwks: alg by key type" jwks_all set.json \
+    "[k['alg'] for k in ks] == ['RS256', 'ES256', 'ES384', 'ES512', 'EdDSA']"
+check "jwks: the i-th --kid for the i-th file" jwks_all set.json \
+    "[k['kid'] for k in ks][:2] == ['gw-rsa', 'gw-ec']"
+
+i=0
+for type in rsa ec ec384 ec521 ed25519; do
+    # keygen's JWK of the same key: same members, same default kid
+    check "jwks $type: the key members of keygen's JWK" python3 -c '
+import json, sys
+
+a = json.load(open(sys.argv[1]))["keys"][int(sys.argv[2])]
+b = json.load(open(sys.argv[3]))["keys"][0]
+same = all(a[m] == b[m] for m in b if m not in ("kid",))
+kid = a["kid"] == b["kid"] if int(sys.argv[2]) >= 2 else True
+sys.exit(0 if same and kid and len(a) == len(b) else 1)
+' set.json "$i" "$type.jwks.json"
+
+    check "jwks $type: the JWK rebuilt by openssl is the PEM's key" \
+        jwk_pem set.json "$i" "$tmp/jwk-$type.pem"
+    check "jwks $type: same public key" \
+        cmp -s "$tmp/jwk-$type.pem" "$type.pub.pem"
+
+    alg=$(python3 -c 'import json, sys
+k = json.load(open(sys.argv[1]))["keys"][int(sys.argv[2])]
+print(k["alg"] + " " + k["kid"])' set.json "$i")
+    read -r alg kid <<<"$alg"
+
+    t=$(mint --key "$type.pem" --alg "$alg" --kid "$kid" \
+        --iss urn:digin:gateway --aud bokskya --sub pseudonym)
+    check "jwks $type: a $alg token verifies with the JWK's key" \
+        verify "$t" "$alg" "$tmp/jwk-$type.pem"
+    check "jwks $type: the token's kid names the JWK" token_is "$t" \
+        "h['kid'] == '$kid'"
+
+    i=$((i + 1))
+done
+
+check "jwks: private and public PEM give the same JWKS" bash -c \
+    'cmp -s <("$1" jwks ec.pem rsa.pub.pem) <("$1" jwks ec.pub.pem rsa.pem)' \
+    _ "$tool"
+
+openssl ec -in ec.pem -out ec-traditional.pem 2>/dev/null
+check "jwks reads a traditional EC PRIVATE KEY PEM" bash -c \
+    'cmp -s <("$1" jwks ec-traditional.pem) <("$1" jwks ec.pem)' _ "$tool"
+
+check "jwks --alg PS256 for an RSA key" bash -c \
+    '"$1" jwks --alg PS256 rsa.pem >"$2"' _ "$tool" "$tmp/ps.json"
+check "jwks --alg PS256: alg" jwks_all ps.json "ks[0]['alg'] == 'PS256'"
+
+"$tool" jwks ed25519.pem >"$tmp/stdout" 2>"$tmp/stderr" || true
+check "jwks: stdout is the JWKS, stderr empty" bash -c \
+    'python3 -m json.tool "$1" >/dev/null && [ ! -s "$2" ]' \
+    _ "$tmp/stdout" "$tmp/stderr"
+
+check "jwks refuses an HMAC secret" fails_with 2 "$tool" jwks oct.secret
+check "jwks refuses the same kid twice" fails_with 2 "$tool" jwks \
+    ec.pem ec.pub.pem
+check "jwks refuses a kid given to two keys" fails_with 2 "$tool" jwks \
+    --kid k --kid k ec.pem rsa.pem
+check "jwks refuses more --kid than files" fails_with 2 "$tool" jwks \
+    --kid a --kid b ec.pem
+check "jwks refuses an --alg that does not fit" fails_with 2 "$tool" jwks \
+    --alg ES384 ec.pem
+check "jwks refuses HS256 for an RSA key" fails_with 2 "$tool" jwks \
+    --alg HS256 rsa.pem
+openssl genpkey -algorithm X25519 -out x25519.pem 2>/dev/null
+check "jwks refuses an X25519 key" fails_with 2 "$tool" jwks x25519.pem
+openssl ecparam -name secp256k1 -genkey -noout -out k1.pem 2>/dev/null
+check "jwks refuses a curve JOSE does not name" fails_with 2 "$tool" jwks \
+    k1.pem
+check "jwks needs a file" fails_with 2 "$tool" jwks --kid a
+check "jwks reports a missing file" fails_with 1 "$tool" jwks "$tmp/none"
+
 # valgrind: no leaks, no memory errors
 
 if [ "${DIGIN_TOKEN_VALGRIND:-1}" = 0 ]; then
@@ -564,6 +700,10 @@ elif command -v valgrind >/dev/null; then
         "$tool" mint --key ec.pem --alg ES384 --sub s --aud a --aud b
     check "valgrind: a usage error exits 2" fails_with 2 "${vg[@]}" \
         "$tool" mint --key ec.pem --alg ES256 --claim-json 'x=['
+    check "valgrind: jwks" quiet "${vg[@]}" "$tool" jwks --kid a \
+        vg.pem ec.pub.pem ec521.pem ed25519.pub.pem
+    check "valgrind: jwks refusing a duplicate kid exits 2" fails_with 2 \
+        "${vg[@]}" "$tool" jwks ec.pem ec.pub.pem
 else
     echo "valgrind is not installed: memory checks skipped" >&2
 fi
