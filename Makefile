@@ -41,8 +41,11 @@ DEPS_STAMP := $(BUILD)/.deps
 
 CONTENT_STAMP := $(BUILD)/content/.made
 
-.PHONY: all deps module tools content demo unit tool-check vendor-check \
-        prove test bench clean
+WWW            := $(BUILD)/www
+FRONTEND_STAMP := frontend/node_modules/.installed
+
+.PHONY: all deps module tools content frontend demo unit tool-check \
+        vendor-check frontend-test prove test bench clean
 
 all: module tools
 
@@ -55,6 +58,7 @@ $(DEPS_STAMP): Makefile
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
 	        | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v npm > /dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	    echo "installing Debian packages:$$missing"; \
 	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -116,7 +120,27 @@ $(CONTENT_STAMP): tools/make-content $(wildcard tools/vendors/texts/*) \
 	python3 tools/make-content $(BUILD)/content
 	touch $@
 
-demo: all content
+# The front end: npm packages from the lockfile (again only when the
+# lockfile changes), the app and its libraries copied into build/www/,
+# the catalog built from the vendors' feeds.
+$(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json \
+                   $(DEPS_STAMP)
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend: $(FRONTEND_STAMP) content
+	cd frontend && node scripts/build.js --out ../$(WWW)
+	tools/digin-catalog \
+	    --feed bokskya=$(BUILD)/content/bokskya/opds/catalog.json \
+	    --feed lydhuset=$(BUILD)/content/lydhuset/opds/catalog.json \
+	    --content bokskya=$(BUILD)/content/bokskya \
+	    --content lydhuset=$(BUILD)/content/lydhuset \
+	    --out $(WWW)/catalog
+
+frontend-test: $(FRONTEND_STAMP)
+	cd frontend && npm test
+
+demo: all content frontend
 	tools/demo/run
 
 # the vendor mocks and their content: feeds, manifests, EPUBs (epubcheck
@@ -128,10 +152,10 @@ vendor-check: all content
 tool-check: tools
 	DIGIN_TOKEN_VALGRIND=0 tests/tools/digin_token_check.sh
 
-prove: all deb
+prove: all deb frontend
 	DIGIN_BUILD=$(CURDIR)/$(BUILD) prove -r -I t/lib t/
 
-test: unit tool-check vendor-check prove
+test: unit tool-check vendor-check frontend-test prove
 
 bench: all
 	bench/run

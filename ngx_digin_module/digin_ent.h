@@ -39,10 +39,12 @@
  *   digin:block                    hash: "<iss> <sub>" -> unix time the
  *                                  operator blocked the patron
  *   digin:revoked:<jti>            "1", expiring with the token
- *   digin:loan:<iss> <sub>:<title> medium; expires with the loan period
+ *   digin:loan:<iss> <sub>:<vendor>:<title>
+ *                                  medium; expires with the loan period
  *   digin:quota:<iss> <sub>:<medium>:<period start>
  *                                  loans made in the period
- *   digin:loans:<iss> <sub>        hash: title -> "vendor medium until",
+ *   digin:loans:<iss> <sub>        hash: "vendor title" -> "vendor medium
+ *                                  until",
  *                                  the patron's loans (for digin_whoami)
  *   digin:budget:<library>:<YYYY-MM>
  *                                  cost of the library's loans in the

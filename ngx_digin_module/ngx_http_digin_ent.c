@@ -75,8 +75,9 @@ static const char  ngx_http_digin_lookup_lua[] =
 
 
 /*
- * A loan, atomically on the primary: the same title within the loan
- * period is no new loan; otherwise the patron's quota for the medium in
+ * A loan, atomically on the primary: the same title from the same
+ * vendor within the loan period is no new loan (an e-book and the
+ * audiobook of one ISBN are two loans); otherwise the patron's quota for the medium in
  * the current period and the library's budget for the month must have
  * room, and both are counted.  Quota periods are fixed windows counted
  * from the epoch, as digin_quota_period() computes them.
@@ -105,7 +106,7 @@ static const char  ngx_http_digin_loan_lua[] =
     "local bkey = 'digin:budget:' .. lib .. ':' .. month\n"
     "local used = tonumber(redis.call('GET', qkey) or '0')\n"
     "local spent = tonumber(redis.call('GET', bkey) or '0')\n"
-    "local lkey = 'digin:loan:' .. who .. ':' .. title\n"
+    "local lkey = 'digin:loan:' .. who .. ':' .. vendor .. ':' .. title\n"
     "if redis.call('EXISTS', lkey) == 1 then\n"
     "  return { 2, used, limit, reset, spent, budget, mend }\n"
     "end\n"
@@ -120,8 +121,8 @@ static const char  ngx_http_digin_loan_lua[] =
     "local days = tonumber(l[4] or '21') * 86400\n"
     "redis.call('SET', lkey, medium, 'EX', days)\n"
     "local loans = 'digin:loans:' .. who\n"
-    "redis.call('HSET', loans, title, vendor .. ' ' .. medium .. ' '"
-    " .. (now + days))\n"
+    "redis.call('HSET', loans, vendor .. ' ' .. title, vendor .. ' '"
+    " .. medium .. ' ' .. (now + days))\n"
     "redis.call('EXPIRE', loans, days)\n"
     "used = redis.call('INCR', qkey)\n"
     "redis.call('EXPIREAT', qkey, reset + 86400)\n"
@@ -133,8 +134,8 @@ static const char  ngx_http_digin_loan_lua[] =
 /*
  * The patron's counters and active loans, read-only.  ARGV: the quota
  * keys for ebook and audio, the budget key, the loans key, now.
- * Answers { ebook used, audio used, spent, { title, "vendor medium
- * until", ... } } with loans that ended left out.
+ * Answers { ebook used, audio used, spent, { "vendor title", "vendor
+ * medium until", ... } } with loans that ended left out.
  */
 static const char  ngx_http_digin_whoami_lua[] =
     "#!lua flags=no-writes\n"
@@ -1383,7 +1384,7 @@ ngx_http_digin_whoami_send(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx,
     p = ngx_cpymem(p, ",\"resets_at\":", 13);
     p = ngx_http_digin_json_time(p, mend);
 
-    /* the active loans: title, then "vendor medium until" */
+    /* the active loans: "vendor title", then "vendor medium until" */
     p = ngx_cpymem(p, "},\"loans\":[", 11);
 
     for (i = 0; loans != NULL && i + 1 < loans->elements; i += 2) {
@@ -1396,10 +1397,19 @@ ngx_http_digin_whoami_send(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx,
             continue;
         }
 
-        p = ngx_cpymem(p, (p[-1] == '[') ? "{\"title\":" : ",{\"title\":",
-                       (p[-1] == '[') ? 9 : 10);
+        /* the field is "vendor title" */
         s.data = (u_char *) loans->element[i]->str;
         s.len = loans->element[i]->len;
+
+        if (s.len <= vendor_s.len || s.data[vendor_s.len] != ' ') {
+            continue;
+        }
+
+        s.data += vendor_s.len + 1;
+        s.len -= vendor_s.len + 1;
+
+        p = ngx_cpymem(p, (p[-1] == '[') ? "{\"title\":" : ",{\"title\":",
+                       (p[-1] == '[') ? 9 : 10);
         p = ngx_http_digin_json_str(p, &s);
         p = ngx_cpymem(p, ",\"vendor\":", 10);
         p = ngx_http_digin_json_str(p, &vendor_s);

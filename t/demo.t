@@ -43,7 +43,7 @@ if ($pid == 0) {
     open STDIN, '<', '/dev/null';
     open STDOUT, '>', $out or POSIX::_exit(127);
     open STDERR, '>&', \*STDOUT or POSIX::_exit(127);
-    exec 'make', '--no-print-directory', 'demo', "PORT=$base";
+    { exec 'make', '--no-print-directory', 'demo', "PORT=$base" };
     POSIX::_exit(127);
 }
 
@@ -110,13 +110,19 @@ my $gone = wait_until(sub { waitpid($pid, WNOHANG) == $pid },
     timeout => 30, interval => 0.1);
 ok($gone, 'Ctrl-C ends the demo');
 
-my @left = grep { /build\/demo|redis-server 127\.0\.0\.1:@{[$base + 3]}/ }
-           split /\n/, `ps -eo pid,args`;
+# make returns at once; the demo stops its servers within seconds
+my @left;
+wait_until(sub {
+    @left = grep { /build\/demo|redis-server 127\.0\.0\.1:@{[$base + 3]}/ }
+            split /\n/, `ps -eo pid,stat,args`;
+    @left = grep { !/^\s*\d+\s+Z/ } @left;
+    !@left;
+}, timeout => 20, interval => 0.2);
 is(scalar @left, 0, 'nothing it started is still running')
     or diag(join "\n", @left);
 ok(!grep({ _busy($_) } $base .. $base + 3), 'its ports are free again');
 
-like(read_file($out) // '', qr/stopping/, 'it said it was stopping');
+like(read_file($out) // '', qr/stopped/, 'it said it stopped');
 
 done_testing();
 

@@ -92,6 +92,19 @@ http {
             digin_loan title=isbn:$arg_isbn medium=ebook;
             proxy_pass http://127.0.0.1:%%PORT_back%%;
         }
+        location /same/bokskya {
+            digin_vendor bokskya;
+            digin_loan title=$arg_isbn;
+            proxy_pass http://127.0.0.1:%%PORT_back%%;
+        }
+        location /same/lydhuset {
+            digin_vendor lydhuset;
+            digin_loan title=$arg_isbn;
+            proxy_pass http://127.0.0.1:%%PORT_back%%;
+        }
+        location = /me {
+            digin_whoami;
+        }
         location /read/bokskya/ {
             digin_vendor bokskya;
             proxy_pass http://127.0.0.1:%%PORT_back%%;
@@ -312,5 +325,22 @@ is($status{429} // 0, 37, '40 parallel loans: 37 get 429')
 exhausted(get($tokens[0], '/loan/lydhuset/h-after'),
     { error => 'budget_exhausted', limit => 30, spent => 30 },
     month_end(), 'after the budget rush: spent is 30');
+
+# one title at two vendors: the e-book and the audiobook are two loans
+
+my $both = tok(sub => 'both-media', library => '0301');
+
+lent($both, '/same/bokskya?isbn=9788293700104', 'the e-book of a title', 2);
+lent($both, '/same/lydhuset?isbn=9788293700104', 'its audiobook', 1);
+lent($both, '/same/lydhuset?isbn=9788293700104', 'the audiobook again', 1);
+
+$r = get($both, '/me');
+my $me = $r && $r->{status} == 200 ? json_decode($r->{body}) : {};
+is($me->{quota}{ebook}{used}, 1, 'whoami: one e-book loan');
+is($me->{quota}{audio}{used}, 1, 'whoami: one audiobook loan');
+is_deeply([ sort map { "$_->{vendor} $_->{medium} $_->{title}" }
+            @{ $me->{loans} // [] } ],
+    [ 'bokskya ebook 9788293700104', 'lydhuset audio 9788293700104' ],
+    'whoami lists both loans');
 
 done_testing();

@@ -145,7 +145,7 @@ is(redis_cmd($primary->{port}, 'GET', $bkey), 12,
     or diag('budget keys on the primary: ' . join(', ', @{
         redis_cmd($primary->{port}, 'KEYS', 'digin:budget:*') // [] }));
 
-my $lkey = "digin:loan:$ISS patron-7:/loan/bokskya/t1";
+my $lkey = "digin:loan:$ISS patron-7:bokskya:/loan/bokskya/t1";
 my $ttl = redis_cmd($primary->{port}, 'TTL', $lkey);
 ok($ttl > 20 * 86400 && $ttl <= 21 * 86400,
     "primary: $lkey expires with the loan (21 days)")
