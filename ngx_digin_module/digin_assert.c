@@ -4,7 +4,6 @@
 
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,21 +23,6 @@
 
 
 #define DIGIN_SIGNER_FILE_MAX  (64 * 1024)
-
-
-static void
-digin_assert_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list  args;
-
-    if (err == NULL || errlen == 0) {
-        return;
-    }
-
-    va_start(args, fmt);
-    vsnprintf(err, errlen, fmt, args);
-    va_end(args);
-}
 
 
 int
@@ -106,7 +90,7 @@ digin_signer_load_file(const char *path, digin_alg_e alg, const char *kid,
 
     f = fopen(path, "r");
     if (f == NULL) {
-        digin_assert_err(err, errlen, "cannot open file: %s",
+        digin_err(err, errlen, "cannot open file: %s",
                          strerror(errno));
         return NULL;
     }
@@ -118,7 +102,7 @@ digin_signer_load_file(const char *path, digin_alg_e alg, const char *kid,
         fclose(f);
         free(data);
         free(s);
-        digin_assert_err(err, errlen, "out of memory");
+        digin_err(err, errlen, "out of memory");
         return NULL;
     }
 
@@ -128,7 +112,7 @@ digin_signer_load_file(const char *path, digin_alg_e alg, const char *kid,
     s->alg = alg;
 
     if (len > DIGIN_SIGNER_FILE_MAX) {
-        digin_assert_err(err, errlen, "file is larger than 64 KiB");
+        digin_err(err, errlen, "file is larger than 64 KiB");
         goto failed;
     }
 
@@ -141,7 +125,7 @@ digin_signer_load_file(const char *path, digin_alg_e alg, const char *kid,
 
     if (alg == DIGIN_ALG_HS256) {
         if (len < 32) {
-            digin_assert_err(err, errlen, "an HS256 secret needs at least "
+            digin_err(err, errlen, "an HS256 secret needs at least "
                              "32 bytes");
             goto failed;
         }
@@ -167,7 +151,7 @@ digin_signer_load_file(const char *path, digin_alg_e alg, const char *kid,
 
     if (s->pkey == NULL) {
         ERR_clear_error();
-        digin_assert_err(err, errlen, "no PEM private key in the file");
+        digin_err(err, errlen, "no PEM private key in the file");
         goto failed;
     }
 
@@ -178,7 +162,7 @@ digin_signer_load_file(const char *path, digin_alg_e alg, const char *kid,
         || (alg == DIGIN_ALG_EDDSA && type != EVP_PKEY_ED25519)
         || (alg == DIGIN_ALG_RS256 && (type != EVP_PKEY_RSA || bits < 2048)))
     {
-        digin_assert_err(err, errlen, "the key does not fit %s (ES256 needs "
+        digin_err(err, errlen, "the key does not fit %s (ES256 needs "
                          "a P-256 key, EdDSA an Ed25519 key, RS256 an RSA "
                          "key of 2048 bits or more)", digin_alg_name(alg));
         goto failed;
@@ -187,7 +171,7 @@ digin_signer_load_file(const char *path, digin_alg_e alg, const char *kid,
     if (alg != DIGIN_ALG_ES256 && alg != DIGIN_ALG_EDDSA
         && alg != DIGIN_ALG_RS256)
     {
-        digin_assert_err(err, errlen, "assertions are signed with ES256, "
+        digin_err(err, errlen, "assertions are signed with ES256, "
                          "EdDSA, RS256 or HS256");
         goto failed;
     }

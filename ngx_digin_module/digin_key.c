@@ -69,7 +69,6 @@ static const digin_alg_info_t  digin_algs[DIGIN_ALG_MAX] = {
 static EVP_MD  *digin_mds[DIGIN_ALG_MAX];
 
 
-static void digin_err(char *err, size_t errlen, const char *fmt, ...);
 static const EVP_MD *digin_alg_md(digin_alg_e alg);
 static int digin_jwk_bytes(json_t *jwk, const char *name, unsigned char **out,
     size_t *outlen);
@@ -111,7 +110,7 @@ digin_alg_name(digin_alg_e alg)
 }
 
 
-static void
+void
 digin_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list  args;

@@ -72,6 +72,9 @@ typedef struct {
 } digin_keyset_t;
 
 
+/* formats a one-line reason into err (when err is not NULL) */
+void digin_err(char *err, size_t errlen, const char *fmt, ...);
+
 /* "RS256" -> DIGIN_ALG_RS256; DIGIN_ALG_UNKNOWN for anything else */
 digin_alg_e digin_alg_by_name(const char *name, size_t len);
 const char *digin_alg_name(digin_alg_e alg);
