@@ -25,6 +25,10 @@
 #define DIGIN_SIGNER_FILE_MAX  (64 * 1024)
 
 
+/* fetched once per process: a fetch per pseudonym costs a look-up */
+static EVP_MAC  *digin_hmac;
+
+
 int
 digin_pseudonym(const unsigned char *key, size_t keylen, const char *iss,
     size_t iss_len, const char *sub, size_t sub_len, const char *vendor,
@@ -34,13 +38,15 @@ digin_pseudonym(const unsigned char *key, size_t keylen, const char *iss,
     size_t          len;
     unsigned int    maclen;
     unsigned char   mac[EVP_MAX_MD_SIZE];
-    EVP_MAC        *hmac;
     EVP_MAC_CTX    *ctx;
     OSSL_PARAM      params[2];
     static const unsigned char  nul = '\0';
 
-    hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    ctx = (hmac != NULL) ? EVP_MAC_CTX_new(hmac) : NULL;
+    if (digin_hmac == NULL) {
+        digin_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    }
+
+    ctx = (digin_hmac != NULL) ? EVP_MAC_CTX_new(digin_hmac) : NULL;
 
     params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
@@ -60,7 +66,6 @@ digin_pseudonym(const unsigned char *key, size_t keylen, const char *iss,
          && len == 32;
 
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(hmac);
 
     if (!ok) {
         ERR_clear_error();
