@@ -651,11 +651,15 @@ ngx_http_digin_digest(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *parts,
     ngx_uint_t   i;
     EVP_MD_CTX  *md;
 
-    md = EVP_MD_CTX_new();
-    if (md == NULL) {
-        return NGX_ERROR;
+    /* one context per worker, initialised again for each digest */
+    if (dmcf->digest == NULL) {
+        dmcf->digest = EVP_MD_CTX_new();
+        if (dmcf->digest == NULL) {
+            return NGX_ERROR;
+        }
     }
 
+    md = dmcf->digest;
     sep = '\0';
     rc = (EVP_DigestInit_ex(md, dmcf->sha256, NULL) == 1) ? NGX_OK
                                                           : NGX_ERROR;
@@ -671,8 +675,6 @@ ngx_http_digin_digest(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *parts,
     if (rc == NGX_OK && EVP_DigestFinal_ex(md, key, NULL) != 1) {
         rc = NGX_ERROR;
     }
-
-    EVP_MD_CTX_free(md);
 
     return rc;
 }
@@ -2179,5 +2181,7 @@ ngx_http_digin_exit_process(ngx_cycle_t *cycle)
 
     if (dmcf != NULL) {
         ngx_http_digin_ent_exit_process(dmcf);
+        EVP_MD_CTX_free(dmcf->digest);
+        dmcf->digest = NULL;
     }
 }

@@ -44,6 +44,7 @@ typedef struct {
     /* digest of everything the trust decision depends on */
     u_char                     trust_id[32];
     EVP_MD                    *sha256;       /* fetched once */
+    EVP_MD_CTX                *digest;       /* this worker's, reused */
     ngx_event_t                keys_check;
 
     /* entitlements */
