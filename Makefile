@@ -4,6 +4,8 @@
 #   make          the nginx module (build/ngx_http_digin_module.so) and tools
 #   make deps     install the Debian packages the project needs (idempotent)
 #   make deb      the Debian package libnginx-mod-http-digin (in build/)
+#   make browser-test    the front end in Chromium against make demo
+#   make bench-frontend  front-end figures with a 50,000-title catalog
 #   make test     every test: C unit tests (cmocka), the token tool
 #                 checked with openssl, and t/ (prove)
 #   make bench    the benchmark run (bench/run)
@@ -34,7 +36,7 @@ UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 DEBIAN_PKGS := nginx-core nginx-dev libssl-dev libjwt-dev libhiredis-dev \
                libjansson-dev libcmocka-dev redis-server wrk perl \
                openssl python3 pkg-config curl espeak-ng opus-tools \
-               librsvg2-bin \
+               librsvg2-bin chromium \
                dpkg-dev debhelper build-essential
 
 DEPS_STAMP := $(BUILD)/.deps
@@ -45,7 +47,8 @@ WWW            := $(BUILD)/www
 FRONTEND_STAMP := frontend/node_modules/.installed
 
 .PHONY: all deps module tools content frontend demo unit tool-check \
-        vendor-check frontend-test prove test bench clean
+        vendor-check frontend-test browser-test prove test bench \
+        bench-frontend clean
 
 all: module tools
 
@@ -140,6 +143,12 @@ frontend: $(FRONTEND_STAMP) content
 frontend-test: $(FRONTEND_STAMP)
 	cd frontend && npm test
 
+# The front end in Debian's Chromium (playwright-core, axe-core) against
+# the real stack: the tests start "make demo" on free ports themselves
+# and stop it with Ctrl-C.  Screenshots go to build/screenshots/.
+browser-test: all content frontend
+	cd frontend && node --test e2e/
+
 demo: all content frontend
 	tools/demo/run
 
@@ -155,10 +164,13 @@ tool-check: tools
 prove: all deb frontend
 	DIGIN_BUILD=$(CURDIR)/$(BUILD) prove -r -I t/lib t/
 
-test: unit tool-check vendor-check frontend-test prove
+test: unit tool-check vendor-check frontend-test browser-test prove fuzz-ci test-asan
 
 bench: all
 	bench/run
+
+bench-frontend: all content frontend
+	bench/frontend
 
 # The Debian package, build/libnginx-mod-http-digin_<version>_<arch>.deb:
 # dpkg-buildpackage on a copy of the sources with tools/debian/ as
@@ -191,3 +203,79 @@ $(DEB_STAMP): config README.md $(CORE_SRCS) $(CORE_HDRS) $(GLUE_SRCS) \
 
 clean:
 	rm -rf $(BUILD)
+
+
+# Security testing (see SECURITY.md).
+#
+#   make fuzz        each libFuzzer target of tests/fuzz/ for FUZZ_SECONDS
+#                    (the corpus grows in build/fuzz/corpus/ run by run)
+#   make fuzz-ci     the inputs that once crashed a target, then each
+#                    target for FUZZ_CI_SECONDS (part of make test)
+#   make test-asan   the module, the tools and the unit tests built with
+#                    AddressSanitizer and UBSan in build/asan/, the unit
+#                    tests and then the whole t/ suite run against them
+#                    (part of make test)
+#   make faults      reloads, Redis and a worker killed, a key file
+#                    replaced with garbage, each under wrk load, with the
+#                    measurements printed (recorded in SECURITY.md)
+
+DEBIAN_PKGS += clang libclang-rt-14-dev valgrind
+
+FUZZ_DIR        := $(BUILD)/fuzz
+FUZZ_SECONDS    ?= 300
+FUZZ_CI_SECONDS ?= 30
+FUZZ_TARGETS    := jwt jwks ent reply
+FUZZ_BINS       := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_FLAGS      := -g -O1 -fno-omit-frame-pointer \
+                   -fsanitize=fuzzer,address,undefined \
+                   -fno-sanitize-recover=undefined
+
+ASAN_BUILD      := $(BUILD)/asan
+ASAN_FLAGS      := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+.PHONY: fuzz fuzz-build fuzz-seeds fuzz-ci asan-build test-asan faults
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h \
+                    $(CORE_SRCS) $(CORE_HDRS) $(DEPS_STAMP)
+	@mkdir -p $(FUZZ_DIR)
+	clang $(FUZZ_FLAGS) $(WARN) -I$(MOD_DIR) \
+	    -DDIGIN_FUZZ_KEYS='"$(CURDIR)/tests/fuzz/keys"' -o $@ \
+	    $< $(CORE_SRCS) $(CORE_LIBS) -lhiredis
+
+fuzz-build: $(FUZZ_BINS)
+
+# the seed corpora, from the test vectors and tokens minted by digin-token
+$(FUZZ_DIR)/seeds/.made: tests/fuzz/seeds $(BUILD)/digin-token \
+                         $(wildcard tests/fuzz/keys/* tests/fixtures/*) \
+                         $(wildcard conf-examples/keys/*) \
+                         conf-examples/entitlements.json
+	rm -rf $(FUZZ_DIR)/seeds
+	tests/fuzz/seeds $(FUZZ_DIR)/seeds $(BUILD)/digin-token
+	touch $@
+
+fuzz-seeds: $(FUZZ_DIR)/seeds/.made
+
+fuzz: fuzz-build fuzz-seeds
+	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_DIR)
+
+fuzz-ci: fuzz-build fuzz-seeds
+	tests/fuzz/run $(FUZZ_CI_SECONDS) $(FUZZ_DIR)
+
+# The same recipes with other flags into build/asan/.  CFLAGS goes
+# through the environment: on the command line make would hand it on to
+# nginx's objs/Makefile, whose own CFLAGS (with the sanitizers) it would
+# replace.  The demo test needs the content and front end of build/.
+asan-build: $(DEPS_STAMP)
+	CFLAGS="-O1 -g" $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+	    DIGIN_CC_OPT="$(ASAN_FLAGS)" DIGIN_LD_OPT="$(ASAN_FLAGS)" \
+	    module tools unit
+	ln -sfn ../content $(ASAN_BUILD)/content
+	ln -sfn ../www $(ASAN_BUILD)/www
+
+# nginx itself is Debian's: tools/asan-nginx preloads the ASan runtime
+test-asan: asan-build content frontend
+	DIGIN_BUILD=$(CURDIR)/$(ASAN_BUILD) DIGIN_ASAN=1 \
+	    DIGIN_NGINX=$(CURDIR)/tools/asan-nginx prove -r -I t/lib t/
+
+faults: all
+	DIGIN_BUILD=$(CURDIR)/$(BUILD) tools/faults

@@ -114,40 +114,67 @@ const FACETS = {
     audience: (doc, value) => doc.u === value,
     mine: (doc, value, access) => !value || availableToMe(doc, access),
 };
-
-function matches(doc, filters, access, except) {
-    for (const [name, test] of Object.entries(FACETS)) {
-        if (name === except) continue;
-        const value = filters[name];
-        if (value === undefined || value === '' || value === null || value === false) continue;
-        if (!test(doc, value, access)) return false;
-    }
-    return true;
-}
+const FACET_NAMES = Object.keys(FACETS);
 
 const collator = new Intl.Collator('nb', { sensitivity: 'base', numeric: true });
+
+// Per index, computed once (again when documents are added): each
+// title's place in title order and its folded words.  The collator is
+// slow enough that sorting thousands of results with it, or folding
+// every title again, shows at each keystroke.
+const derived = new WeakMap();
+
+function derivedOf(index, MiniSearch) {
+    let d = derived.get(index);
+    if (!d || d.count !== index.documentCount) {
+        const all = index.search(MiniSearch.wildcard)
+            .sort((a, b) => collator.compare(a.t || '', b.t || ''));
+        const order = new Map();
+        for (let i = 0, rank = 0; i < all.length; i++) {
+            if (i > 0 && collator.compare(all[i - 1].t || '', all[i].t || '') !== 0) rank = i;
+            order.set(all[i].id, rank);
+        }
+        d = { count: index.documentCount, all, order, folded: new Map() };
+        derived.set(index, d);
+    }
+    return d;
+}
 
 function seriesPosition(doc) {
     const p = String(doc.s || '').split('|')[1];
     return p === undefined ? Infinity : Number(p);
 }
 
-function byTitle(a, b) {
-    return collator.compare(a.t || '', b.t || '');
+function titleOrder(d) {
+    return (a, b) => {
+        const x = d.order.get(a.id), y = d.order.get(b.id);
+        return x !== undefined && y !== undefined ? x - y : collator.compare(a.t || '', b.t || '');
+    };
 }
 
-function byNewest(a, b) {
-    const x = a.d || '', y = b.d || '';
-    return x < y ? 1 : x > y ? -1 : byTitle(a, b);
+function newestOrder(byTitle) {
+    return (a, b) => {
+        const x = a.d || '', y = b.d || '';
+        return x < y ? 1 : x > y ? -1 : byTitle(a, b);
+    };
+}
+
+function foldedTitle(d, doc) {
+    let f = d.folded.get(doc.id);
+    if (f === undefined) {
+        f = tokenize(fold(doc.t || '')).join(' ');
+        d.folded.set(doc.id, f);
+    }
+    return f;
 }
 
 // Scores from MiniSearch (BM25 with the boosts above), then: a title
 // that is the query, or starts with it, comes first; equal scores keep
 // series order, then title order.
-function rank(results, query) {
+function rank(results, query, d, byTitle) {
     const q = fold(query).trim().replace(/\s+/g, ' ');
     for (const r of results) {
-        const t = tokenize(fold(r.t || '')).join(' ');
+        const t = foldedTitle(d, r);
         if (t === q) r.score *= 3;
         else if (t.startsWith(q)) r.score *= 1.5;
     }
@@ -157,42 +184,62 @@ function rank(results, query) {
         || byTitle(a, b));
 }
 
+const isSet = value => !(value === undefined || value === '' || value === null || value === false);
+
 // Runs a query with facet filters.  Returns the matching documents (in
 // rank order; without a query in the order asked, title by default) and,
 // for each facet, how many results each value would give with the other
 // filters in place.
 export function search(index, MiniSearch, query, filters = {}, { access = null, sort } = {}) {
     const q = String(query || '').trim();
+    const d = derivedOf(index, MiniSearch);
+    const byTitle = titleOrder(d);
+    const order = sort || (q === '' ? 'title' : 'relevance');
     let base;
     if (q === '') {
-        base = index.search(MiniSearch.wildcard);
+        // every title, already in title order (copies when ranking
+        // would change their scores)
+        base = order === 'relevance' ? d.all.map(r => ({ ...r })) : d.all.slice();
     } else {
         base = index.search(q, SEARCH_OPTIONS);
         if (base.length === 0 && tokenize(q).length > 1) {
             base = index.search(q, { ...SEARCH_OPTIONS, combineWith: 'OR' });
         }
     }
-    const order = sort || (q === '' ? 'title' : 'relevance');
-    if (order === 'relevance') rank(base, q);
-    else if (order === 'newest') base.sort(byNewest);
-    else base.sort(byTitle);
+    if (order === 'relevance') rank(base, q, d, byTitle);
+    else if (order === 'newest') base.sort(newestOrder(byTitle));
+    else if (q !== '') base.sort(byTitle);
 
-    const results = base.filter(d => matches(d, filters, access));
+    // each filter is tried once per document: a document that passes
+    // all is a result; one that fails a single filter still counts for
+    // that facet (what choosing another value there would give)
+    const active = FACET_NAMES.filter(name => isSet(filters[name]));
+    const results = [];
     const counts = { medium: {}, language: {}, audience: {}, mine: 0 };
-    for (const d of base) {
-        if (matches(d, filters, access, 'medium')) {
-            for (const m of String(d.m || '').split(' ').filter(Boolean)) {
-                counts.medium[m] = (counts.medium[m] || 0) + 1;
+    for (const doc of base) {
+        let fails = 0;
+        let failed = null;
+        for (const name of active) {
+            if (!FACETS[name](doc, filters[name], access)) {
+                failed = name;
+                if (++fails > 1) break;
             }
         }
-        if (matches(d, filters, access, 'language')) {
-            const l = lang3(d.l);
+        if (fails > 1) continue;
+        if (fails === 0) results.push(doc);
+        if (fails === 0 || failed === 'medium') {
+            for (const m of String(doc.m || '').split(' ')) {
+                if (m) counts.medium[m] = (counts.medium[m] || 0) + 1;
+            }
+        }
+        if (fails === 0 || failed === 'language') {
+            const l = lang3(doc.l);
             counts.language[l] = (counts.language[l] || 0) + 1;
         }
-        if (d.u && matches(d, filters, access, 'audience')) {
-            counts.audience[d.u] = (counts.audience[d.u] || 0) + 1;
+        if (doc.u && (fails === 0 || failed === 'audience')) {
+            counts.audience[doc.u] = (counts.audience[doc.u] || 0) + 1;
         }
-        if (access && matches(d, filters, access, 'mine') && availableToMe(d, access)) {
+        if (access && (fails === 0 || failed === 'mine') && availableToMe(doc, access)) {
             counts.mine++;
         }
     }

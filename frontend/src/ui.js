@@ -80,6 +80,7 @@ export function limitsBlock(app, me, { headingLevel = 2 } = {}) {
             <span class="quota-medium">${mediumName(app, r.medium)}</span>
             <span class="quota-text">${quotaText(app, r.medium, r)}</span>
             ${r.unlimited ? '' : html`<meter min="0" max="${r.limit}" value="${r.used}"
+                optimum="0" low="${r.limit - 0.5}" high="${r.limit - 0.5}"
                 aria-label="${app.t('quota.meter', { medium: mediumName(app, r.medium) })}"
                 aria-valuetext="${app.t('quota.used', { count: r.used, limit: r.limit })}"></meter>`}
           </li>`)}
@@ -152,8 +153,12 @@ export async function borrow(app, source) {
     return { ok: false, error: errorInfo(r.status, r.body) };
 }
 
+// What the patron's library lets them borrow; nothing while the card is
+// blocked or the library's access suspended.
 export function accessOf(app) {
-    return app.me ? accessSet(app.me) : null;
+    if (!app.me) return null;
+    if (app.me.blocked || (app.me.library && app.me.library.status === 'suspended')) return new Set();
+    return accessSet(app.me);
 }
 
 // Sign-in notices carried to the next view (an expired session...).

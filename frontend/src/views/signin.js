@@ -1,13 +1,19 @@
 // Sign-in: with the library's login service (OIDC, authorization code
 // and PKCE) and, in the demo, as one of the demo patrons.
 
-import { html, mount } from '../dom.js';
+import { html, attr, mount } from '../dom.js';
 import * as api from '../api.js';
 import * as auth from '../auth.js';
 import { noticeBlock } from '../ui.js';
 
 function safeReturn(value) {
     return typeof value === 'string' && /^#\/[A-Za-z0-9/_%?=&.-]*$/.test(value) ? value : '#/';
+}
+
+// The language of a demo patron's note: "lang" in patrons.json (a
+// BCP 47 tag), else none (the page's language).
+function noteLang(p) {
+    return typeof p.lang === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(p.lang) ? p.lang : null;
 }
 
 export async function render(app, route, main) {
@@ -43,7 +49,7 @@ export async function render(app, route, main) {
               <button type="button" class="patron" data-patron="${i}" id="patron-${p.id || i}">
                 <span class="patron-name">${p.name || p.id}</span>
                 ${p.library ? html`<span class="patron-library">${p.library}</span>` : ''}
-                ${p.note ? html`<span class="patron-note">${p.note}</span>` : ''}
+                ${p.note ? html`<span class="patron-note"${attr('lang', noteLang(p))}>${p.note}</span>` : ''}
               </button></li>`)}
           </ul>
         </section>` : ''}

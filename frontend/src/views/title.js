@@ -25,16 +25,19 @@ function sourceBlock(app, pub, s, duplicated) {
     const sid = `${s.vendor}-${s.medium}`;
     const heading = duplicated ? `${medium} (${s.vendor})` : medium;
     const back = encodeURIComponent(`#/title/${pub.id}`);
+    // what the patron may do: the status, then (after the outcome of a
+    // loan, so that the focus moves on from the outcome to it) the action
     let body;
+    let action = '';
     switch (s.code) {
     case 'signed_out':
-        body = html`<p>${t(s.medium === 'audio' ? 'status.signed_out.audio' : 'status.signed_out.ebook')}</p>
-          <a class="button-link" href="#/signin?return=${back}" id="signin-${sid}">${t('auth.signIn')}</a>`;
+        body = html`<p>${t(s.medium === 'audio' ? 'status.signed_out.audio' : 'status.signed_out.ebook')}</p>`;
+        action = html`<a class="button-link" href="#/signin?return=${back}" id="signin-${sid}">${t('auth.signIn')}</a>`;
         break;
     case 'on_loan':
         body = html`<p class="status-ok">${s.until ? t('status.on_loan', { date: app.i18n.formatDate(s.until) })
-            : t('status.on_loan.nodate')}</p>
-          <a class="button-link" href="${openHref(s, pub.id)}" id="open-${sid}">${
+            : t('status.on_loan.nodate')}</p>`;
+        action = html`<a class="button-link" href="${openHref(s, pub.id)}" id="open-${sid}">${
             t(s.medium === 'audio' ? 'action.listen' : 'action.read')}</a>`;
         break;
     case 'available':
@@ -44,8 +47,8 @@ function sourceBlock(app, pub, s, duplicated) {
           <ul class="facts-list">
             <li>${quotaText(app, s.medium, s.quota)}${s.quota.unlimited ? '' : ' ' + resetText(app, s.quota)}</li>
             ${budgetText(app, app.me) ? html`<li>${budgetText(app, app.me)}</li>` : ''}
-          </ul>
-          <button type="button" class="button" data-borrow="${sid}" id="borrow-${sid}">${
+          </ul>`;
+        action = html`<button type="button" class="button" data-borrow="${sid}" id="borrow-${sid}">${
             t(s.medium === 'audio' ? 'action.borrow.audio' : 'action.borrow.ebook')}</button>`;
         break;
     case 'quota_exhausted':
@@ -67,6 +70,7 @@ function sourceBlock(app, pub, s, duplicated) {
         <h3>${heading}</h3>
         ${body}
         <div class="source-result" id="result-${sid}" tabindex="-1"></div>
+        ${action}
       </div>`;
 }
 
