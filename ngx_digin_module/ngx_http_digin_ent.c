@@ -15,37 +15,13 @@
 #include "ngx_http_digin_redis.h"
 
 
-/* fields of the lookup script's answer, after the generation */
-enum {
-    NGX_HTTP_DIGIN_R_GEN = 0,
-    NGX_HTTP_DIGIN_R_PAT_FOUND,
-    NGX_HTTP_DIGIN_R_PAT_LIBRARY,
-    NGX_HTTP_DIGIN_R_PAT_BLOCKED,
-    NGX_HTTP_DIGIN_R_OP_BLOCKED,
-    NGX_HTTP_DIGIN_R_REVOKED,
-    NGX_HTTP_DIGIN_R_LIB_ID,
-    NGX_HTTP_DIGIN_R_LIB_FOUND,
-    NGX_HTTP_DIGIN_R_LIB_STATUS,
-    NGX_HTTP_DIGIN_R_LIB_COUNTY,
-    NGX_HTTP_DIGIN_R_LIB_NAME,
-    NGX_HTTP_DIGIN_R_LIB_GRANTS,
-    NGX_HTTP_DIGIN_R_LIB_PERIOD,
-    NGX_HTTP_DIGIN_R_LIB_QUOTA_EBOOK,
-    NGX_HTTP_DIGIN_R_LIB_QUOTA_AUDIO,
-    NGX_HTTP_DIGIN_R_LIB_BUDGET,
-    NGX_HTTP_DIGIN_R_LIB_LOAN_DAYS,
-    NGX_HTTP_DIGIN_R_MAX
-};
-
-#define NGX_HTTP_DIGIN_LIB_FIELDS                                            \
-    (NGX_HTTP_DIGIN_R_MAX - NGX_HTTP_DIGIN_R_LIB_ID)
-
-
 /*
  * One read-only round trip for everything a decision needs: the
  * generation, the patron's record and operator block, the token's
  * revocation, and the library (from the token's claim, else from the
- * patron's record).  ARGV: "<iss> <sub>", library claim, jti.
+ * patron's record).  ARGV: "<iss> <sub>", library claim, jti.  The
+ * answer's fields are the DIGIN_LOOKUP_* of digin_grant.h, where
+ * digin_lookup_parse() checks them.
  */
 static const char  ngx_http_digin_lookup_lua[] =
     "#!lua flags=no-writes\n"
@@ -191,10 +167,6 @@ static ngx_int_t ngx_http_digin_ent_decode_patron(ngx_http_digin_ctx_t *ctx,
     u_char *v, size_t len, ngx_str_t *library);
 static ngx_int_t ngx_http_digin_ent_decode_library(ngx_http_request_t *r,
     ngx_http_digin_ctx_t *ctx, u_char *v, size_t len);
-static u_char *ngx_http_digin_field_put(u_char *p, const u_char *s,
-    size_t len);
-static u_char *ngx_http_digin_field_get(u_char *p, u_char *last,
-    ngx_str_t *s);
 static void ngx_http_digin_ent_loan_done(void *data, redisReply *reply);
 static int64_t ngx_http_digin_reply_int(redisReply *r);
 static void ngx_http_digin_whoami_done(void *data, redisReply *reply);
@@ -619,6 +591,9 @@ ngx_http_digin_flight_done(void *data, redisReply *reply)
         ctx->in_flight = 0;
         r = ctx->request;
 
+        /* the token's library claim, else the one of the patron's record */
+        library = ctx->library;
+
         if (ok
             && ngx_http_digin_ent_decode_patron(ctx, pv, plen, &library)
                == NGX_OK
@@ -652,38 +627,6 @@ ngx_http_digin_flight_done(void *data, redisReply *reply)
 }
 
 
-/* a value of the length-prefixed form the cache keeps */
-
-static u_char *
-ngx_http_digin_field_put(u_char *p, const u_char *s, size_t len)
-{
-    *p++ = (u_char) (len >> 8);
-    *p++ = (u_char) len;
-
-    return ngx_cpymem(p, s, len);
-}
-
-
-static u_char *
-ngx_http_digin_field_get(u_char *p, u_char *last, ngx_str_t *s)
-{
-    if (last - p < 2) {
-        return NULL;
-    }
-
-    s->len = ((size_t) p[0] << 8) | p[1];
-    p += 2;
-
-    if ((size_t) (last - p) < s->len) {
-        return NULL;
-    }
-
-    s->data = p;
-
-    return p + s->len;
-}
-
-
 /*
  * The script's answer goes into the cache in three parts, each of
  * which can be invalidated alone: the patron ('P': found, blocked, the
@@ -697,10 +640,12 @@ ngx_http_digin_ent_store(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *id,
     redisReply *reply, u_char *pv, size_t *plen, u_char *lv, size_t *llen,
     ngx_uint_t *revoked)
 {
-    u_char                     *p, v;
+    u_char                      v;
     time_t                      now, ttl;
-    ngx_str_t                   library, f[NGX_HTTP_DIGIN_R_MAX];
-    ngx_uint_t                  i, blocked;
+    ngx_str_t                   library;
+    ngx_uint_t                  i;
+    digin_str_t                 f[DIGIN_LOOKUP_FIELDS];
+    digin_lookup_t              lk;
     ngx_atomic_uint_t           gen;
     ngx_http_digin_ent_keys_t   keys;
 
@@ -715,28 +660,31 @@ ngx_http_digin_ent_store(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *id,
         return NGX_ERROR;
     }
 
-    if (reply->elements != NGX_HTTP_DIGIN_R_MAX) {
+    if (reply->elements != DIGIN_LOOKUP_FIELDS) {
         return NGX_ERROR;
     }
 
-    for (i = 0; i < NGX_HTTP_DIGIN_R_MAX; i++) {
-        if (reply->element[i]->type != REDIS_REPLY_STRING
-            || reply->element[i]->len > 1000)
-        {
-            return NGX_ERROR;
-        }
-
-        f[i].data = (u_char *) reply->element[i]->str;
+    for (i = 0; i < DIGIN_LOOKUP_FIELDS; i++) {
+        f[i].s = (reply->element[i]->type == REDIS_REPLY_STRING)
+                 ? reply->element[i]->str : NULL;
         f[i].len = reply->element[i]->len;
     }
 
-    gen = (ngx_atomic_uint_t) ngx_atoi(f[NGX_HTTP_DIGIN_R_GEN].data,
-                                       f[NGX_HTTP_DIGIN_R_GEN].len);
+    /* the shape, and that both values fit their buffers */
+    if (digin_lookup_parse(f, DIGIN_LOOKUP_FIELDS, &lk, pv, lv,
+                           NGX_HTTP_DIGIN_VALUE_MAX)
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    gen = (ngx_atomic_uint_t) ngx_atoi((u_char *) lk.gen.s, lk.gen.len);
 
     /* a new generation: every answer from an older one goes */
     (void) ngx_http_digin_cache_see_generation(dmcf->shm_zone, gen);
 
-    library = f[NGX_HTTP_DIGIN_R_LIB_ID];
+    library.data = (u_char *) lk.library.s;
+    library.len = lk.library.len;
 
     if (ngx_http_digin_ent_keys(dmcf, id, &library, &keys) != NGX_OK) {
         return NGX_ERROR;
@@ -746,38 +694,19 @@ ngx_http_digin_ent_store(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *id,
 
     /* the patron */
 
-    blocked = (f[NGX_HTTP_DIGIN_R_PAT_BLOCKED].len == 1
-               && f[NGX_HTTP_DIGIN_R_PAT_BLOCKED].data[0] == '1')
-              || (f[NGX_HTTP_DIGIN_R_OP_BLOCKED].len == 1
-                  && f[NGX_HTTP_DIGIN_R_OP_BLOCKED].data[0] == '1');
+    *plen = lk.plen;
 
-    p = pv;
-    *p++ = f[NGX_HTTP_DIGIN_R_PAT_FOUND].data[0] == '1' ? '1' : '0';
-    *p++ = blocked ? '1' : '0';
-    p = ngx_http_digin_field_put(p, f[NGX_HTTP_DIGIN_R_PAT_LIBRARY].data,
-                                 f[NGX_HTTP_DIGIN_R_PAT_LIBRARY].len);
-    *plen = p - pv;
-
-    ttl = (pv[0] == '1') ? dmcf->cache_ttl : dmcf->negative_ttl;
+    ttl = lk.patron_found ? dmcf->cache_ttl : dmcf->negative_ttl;
 
     (void) ngx_http_digin_cache_put(dmcf->shm_zone, keys.p, now, now + ttl,
                                     now + ttl + dmcf->stale_ttl, pv, *plen);
 
     /* the library */
 
-    *llen = 0;
+    *llen = lk.llen;
 
     if (library.len) {
-        p = lv;
-
-        for (i = NGX_HTTP_DIGIN_R_LIB_ID; i < NGX_HTTP_DIGIN_R_MAX; i++) {
-            p = ngx_http_digin_field_put(p, f[i].data, f[i].len);
-        }
-
-        *llen = p - lv;
-
-        ttl = (f[NGX_HTTP_DIGIN_R_LIB_FOUND].data[0] == '1')
-              ? dmcf->cache_ttl : dmcf->negative_ttl;
+        ttl = lk.library_found ? dmcf->cache_ttl : dmcf->negative_ttl;
 
         (void) ngx_http_digin_cache_put(dmcf->shm_zone, keys.l, now,
                                         now + ttl,
@@ -787,8 +716,7 @@ ngx_http_digin_ent_store(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *id,
 
     /* the token's revocation */
 
-    *revoked = (f[NGX_HTTP_DIGIN_R_REVOKED].len == 1
-                && f[NGX_HTTP_DIGIN_R_REVOKED].data[0] == '1');
+    *revoked = lk.revoked;
 
     if (id[3].len) {
         v = *revoked ? '1' : '0';
@@ -809,17 +737,19 @@ static ngx_int_t
 ngx_http_digin_ent_decode_patron(ngx_http_digin_ctx_t *ctx, u_char *v,
     size_t len, ngx_str_t *library)
 {
-    ngx_str_t  lib;
+    unsigned     blocked;
+    digin_str_t  lib;
 
-    if (len < 2 || ngx_http_digin_field_get(v + 2, v + len, &lib) == NULL) {
+    if (digin_lookup_patron(v, len, &blocked, &lib) != 0) {
         return NGX_ERROR;
     }
 
-    ctx->who.blocked = (v[1] == '1');
+    ctx->who.blocked = blocked;
 
     /* the token's claim wins over the record */
     if (ctx->library.len == 0) {
-        *library = lib;
+        library->data = (u_char *) lib.s;
+        library->len = lib.len;
     }
 
     return NGX_OK;
@@ -830,10 +760,7 @@ static ngx_int_t
 ngx_http_digin_ent_decode_library(ngx_http_request_t *r,
     ngx_http_digin_ctx_t *ctx, u_char *v, size_t len)
 {
-    u_char           *p, *last;
-    ngx_str_t         f[NGX_HTTP_DIGIN_LIB_FIELDS];
-    ngx_uint_t        i;
-    digin_library_t  *lib;
+    u_char  *p;
 
     /* the strings outlive the caller's buffer */
     p = ngx_pnalloc(r->pool, len);
@@ -842,50 +769,10 @@ ngx_http_digin_ent_decode_library(ngx_http_request_t *r,
     }
 
     ngx_memcpy(p, v, len);
-    last = p + len;
 
-    for (i = 0; i < NGX_HTTP_DIGIN_LIB_FIELDS; i++) {
-        p = ngx_http_digin_field_get(p, last, &f[i]);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
+    if (digin_lookup_library(p, len, &ctx->lib) != 0) {
+        return NGX_ERROR;
     }
-
-#define F(n)  f[NGX_HTTP_DIGIN_R_ ## n - NGX_HTTP_DIGIN_R_LIB_ID]
-
-    lib = &ctx->lib;
-    ngx_memzero(lib, sizeof(digin_library_t));
-
-    lib->found = (F(LIB_FOUND).len == 1 && F(LIB_FOUND).data[0] == '1');
-    lib->suspended = (F(LIB_STATUS).len == 9
-                      && ngx_strncmp(F(LIB_STATUS).data, "suspended", 9)
-                         == 0);
-
-    lib->id.s = (const char *) F(LIB_ID).data;
-    lib->id.len = F(LIB_ID).len;
-    lib->name.s = (const char *) F(LIB_NAME).data;
-    lib->name.len = F(LIB_NAME).len;
-    lib->county.s = (const char *) F(LIB_COUNTY).data;
-    lib->county.len = F(LIB_COUNTY).len;
-    lib->grants.s = (const char *) F(LIB_GRANTS).data;
-    lib->grants.len = F(LIB_GRANTS).len;
-
-    lib->period_days = digin_grant_number((char *) F(LIB_PERIOD).data,
-                                          F(LIB_PERIOD).len,
-                                          DIGIN_DEFAULT_PERIOD_DAYS);
-    lib->quota[DIGIN_MEDIUM_EBOOK] =
-        digin_grant_number((char *) F(LIB_QUOTA_EBOOK).data,
-                           F(LIB_QUOTA_EBOOK).len, DIGIN_UNLIMITED);
-    lib->quota[DIGIN_MEDIUM_AUDIO] =
-        digin_grant_number((char *) F(LIB_QUOTA_AUDIO).data,
-                           F(LIB_QUOTA_AUDIO).len, DIGIN_UNLIMITED);
-    lib->budget = digin_grant_number((char *) F(LIB_BUDGET).data,
-                                     F(LIB_BUDGET).len, DIGIN_UNLIMITED);
-    lib->loan_days = digin_grant_number((char *) F(LIB_LOAN_DAYS).data,
-                                        F(LIB_LOAN_DAYS).len,
-                                        DIGIN_DEFAULT_LOAN_DAYS);
-
-#undef F
 
     return NGX_OK;
 }
@@ -1127,9 +1014,11 @@ ngx_http_digin_whoami_done(void *data, redisReply *reply)
 {
     ngx_http_digin_ctx_t  *ctx = data;
 
+    ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
     r = ctx->request;
+    c = r->connection;
     ctx->cmd = NULL;
     r->read_event_handler = ngx_http_block_reading;
 
@@ -1140,8 +1029,9 @@ ngx_http_digin_whoami_done(void *data, redisReply *reply)
         reply = NULL;
     }
 
+    /* the request may be freed by its finalization: not read after it */
     ngx_http_finalize_request(r, ngx_http_digin_whoami_send(r, ctx, reply));
-    ngx_http_run_posted_requests(r->connection);
+    ngx_http_run_posted_requests(c);
 }
 
 

@@ -528,7 +528,8 @@ ngx_http_digin_redis_cleanup(void *privdata)
     rd->conn = NULL;
     rd->ac = NULL;
 
-    if (rd->connected) {
+    /* a worker that exits closes its connections: nothing was lost */
+    if (rd->connected && !rd->destroyed) {
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                       "digin: lost the connection to Redis \"%V\"",
                       &rd->conf->name);
