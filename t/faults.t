@@ -19,7 +19,10 @@
 #      (t/rotation.t checks rotation in detail, without load).
 #
 # The measurements are printed as notes ("prove -v", or "make faults",
-# which runs tools/faults); timing is reported, never asserted.
+# which runs tools/faults with DIGIN_FAULTS_REPORT=1: then the recovery
+# time is also held to a second, and a keepalive run through a plain
+# proxy_pass is added for comparison).  In the suite timing is reported,
+# never asserted.
 
 use strict;
 use warnings;
@@ -323,7 +326,9 @@ my @loaned = map { status_of(get($borrower, "/loan/bokskya/978-$_")) } 1 .. 5;
 is_deeply(\@loaned, [ (200) x 5 ], 'redis: five loans made');
 
 sub quota_used {
-    my $keys = eval { redis_cmd($RPORT, 'KEYS', "digin:quota:$ISS borrower:*") };
+    my $keys = eval {
+        redis_cmd($RPORT, 'KEYS', "digin:quota:$ISS borrower:*");
+    };
     return undef unless $keys && @$keys == 1;
     return eval { redis_cmd($RPORT, 'GET', $keys->[0]) };
 }
@@ -372,8 +377,13 @@ my $recovered = wait_until(sub {
 my $recovery = time() - $back_at;
 
 ok($recovered, 'redis back: a new patron passes again');
-ok($recovery < 1, sprintf 'redis back: answered within a second (%.2f s)',
-    $recovery);
+
+# timing is measured always, judged only when make faults asks for the
+# figures (a loaded test machine must not fail the suite)
+if ($ENV{DIGIN_FAULTS_REPORT}) {
+    ok($recovery < 1, sprintf 'redis back: answered within a second '
+       . '(%.2f s)', $recovery);
+}
 
 my $res_deny = wrk_wait($deny);
 my $res_stale = wrk_wait($stale);
@@ -469,7 +479,8 @@ report('a worker killed (SIGKILL) during 5 s of load: ' . wrk_summary($res)
 
 stop_daemon($inst);
 
-my @problems = grep { !/\[alert\] \d+#\d+: worker process $victim exited on signal 9/ }
+my $allowed = qr/\[alert\] \d+#\d+: worker process $victim exited on signal 9/;
+my @problems = grep { !/$allowed/ }
                error_log_problems(file => instance_error_log('workerkill'));
 my @signal = grep { /worker process $victim exited on signal 9/ }
              split /\n/, error_log_text(instance_error_log('workerkill'));
