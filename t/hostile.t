@@ -304,7 +304,7 @@ my $cert = prefix() . '/keys/evil.crt';
 system('openssl', 'req', '-x509', '-new', '-key', $evil->{pem}, '-out', $cert,
        '-days', '1', '-subj', '/CN=' . $ISS =~ s{.*/}{}r) == 0
     or die "openssl req failed";
-my ($der64) = read_file($cert) =~ /-----BEGIN CERTIFICATE-----\s*(.*?)-----END/s;
+my ($der64) = read_file($cert) =~ /-----BEGIN CERTIFICATE-----(.*?)-----END/s;
 $der64 =~ s/\s+//g;
 
 attack('U06 x5c with a certificate of the signing key',

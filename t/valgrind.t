@@ -208,7 +208,8 @@ ok(@logs >= 7, 'valgrind logs of the master and each worker (' . @logs . ')');
 
 # "definitely lost" records and memcheck errors with a frame of the
 # module (by its functions' names or its file), per process
-my $module_frame = qr/\b(?:ngx_http_digin_\w+|digin_\w+)\b|ngx_http_digin_module\.so/;
+my $module_frame = qr/\b(?:ngx_http_digin_\w+|digin_\w+)\b/
+                   . qr/|ngx_http_digin_module\.so/;
 my $lost_record = qr/([\d,]+) (?:\([\d,]+ direct, [\d,]+ indirect\) )?/
                   . qr/bytes in [\d,]+ blocks are definitely lost/;
 my (%lost, @errors, $checked);

@@ -172,10 +172,11 @@ sub wrk_wait {
             $res{latency_ms} = { p50 => $1 / 1000, p99 => $2 / 1000,
                                  max => $3 / 1000 };
 
-        } elsif ($line =~ /^digin-summary (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$/) {
-            $res{requests} = $1;
-            $res{seconds} = $2 / 1e6;
-            @{ $res{errors} }{qw(connect read write timeout)} = ($3, $4, $5, $6);
+        } elsif ($line =~ /^digin-summary ((?:\d+ ){5}\d+)$/) {
+            my @n = split / /, $1;
+            $res{requests} = $n[0];
+            $res{seconds} = $n[1] / 1e6;
+            @{ $res{errors} }{qw(connect read write timeout)} = @n[2 .. 5];
         }
     }
 
@@ -183,7 +184,8 @@ sub wrk_wait {
 
     $res{rate} = $res{seconds} ? $res{requests} / $res{seconds} : 0;
     $res{failed} = 0;
-    $res{failed} += $res{statuses}{$_} for grep { !/^2/ } keys %{ $res{statuses} };
+    $res{failed} += $res{statuses}{$_}
+        for grep { !/^2/ } keys %{ $res{statuses} };
     $res{socket_errors} = 0;
     $res{socket_errors} += $_ for values %{ $res{errors} };
 
