@@ -55,8 +55,9 @@ static const char  ngx_http_digin_lookup_lua[] =
  * vendor within the loan period is no new loan (an e-book and the
  * audiobook of one ISBN are two loans); otherwise the patron's quota
  * for the medium in the current period and the library's budget for
- * the month must have room, and both are counted.  Quota periods are fixed windows counted
- * from the epoch, as digin_quota_period() computes them.
+ * the month must have room, and both are counted.  Quota periods are
+ * fixed windows counted from the epoch, as digin_quota_period()
+ * computes them.
  * ARGV: "<iss> <sub>", library, vendor, medium, title, now, month,
  * month end.  Answers { status, used, limit, reset, spent, budget,
  * month end }, status 1 a new loan, 2 the same loan again, -1 quota
