@@ -48,7 +48,7 @@ FRONTEND_STAMP := frontend/node_modules/.installed
 
 .PHONY: all deps module tools content frontend demo unit tool-check \
         vendor-check frontend-test browser-test prove test bench \
-        bench-frontend clean
+        bench-frontend bench-profile clean
 
 all: module tools
 
@@ -171,6 +171,10 @@ bench: all
 
 bench-frontend: all content frontend
 	bench/frontend
+
+# where a request's time goes (bench/profile: valgrind, linux-perf)
+bench-profile: all
+	bench/profile
 
 # The Debian package, build/libnginx-mod-http-digin_<version>_<arch>.deb:
 # dpkg-buildpackage on a copy of the sources with tools/debian/ as
