@@ -25,55 +25,89 @@
 #define DIGIN_SIGNER_FILE_MAX  (64 * 1024)
 
 
-/* fetched once per process: a fetch per pseudonym costs a look-up */
-static EVP_MAC  *digin_hmac;
+/*
+ * A pseudonym key holds an HMAC context keyed once: the SHA-256 states
+ * after the padded key's inner and outer blocks are computed here, and
+ * each pseudonym only restarts from them (EVP_MAC_init with no key).
+ * Keying, fetching the digest and allocating the context per call cost
+ * more than the MAC itself.
+ */
+
+struct digin_pseudonym_key_s {
+    EVP_MAC_CTX     *ctx;
+};
 
 
-int
-digin_pseudonym(const unsigned char *key, size_t keylen, const char *iss,
-    size_t iss_len, const char *sub, size_t sub_len, const char *vendor,
-    size_t vendor_len, char *out)
+digin_pseudonym_key_t *
+digin_pseudonym_key_new(const unsigned char *key, size_t keylen)
 {
-    int             ok;
-    size_t          len;
-    unsigned int    maclen;
-    unsigned char   mac[EVP_MAX_MD_SIZE];
-    EVP_MAC_CTX    *ctx;
-    OSSL_PARAM      params[2];
-    static const unsigned char  nul = '\0';
+    EVP_MAC                *mac;
+    OSSL_PARAM              params[2];
+    digin_pseudonym_key_t  *k;
 
-    if (digin_hmac == NULL) {
-        digin_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    k = calloc(1, sizeof(digin_pseudonym_key_t));
+    if (k == NULL) {
+        return NULL;
     }
 
-    ctx = (digin_hmac != NULL) ? EVP_MAC_CTX_new(digin_hmac) : NULL;
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    k->ctx = (mac != NULL) ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_free(mac);
 
     params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
 
+    if (k->ctx == NULL || EVP_MAC_init(k->ctx, key, keylen, params) != 1) {
+        ERR_clear_error();
+        digin_pseudonym_key_free(k);
+        return NULL;
+    }
+
+    return k;
+}
+
+
+void
+digin_pseudonym_key_free(digin_pseudonym_key_t *k)
+{
+    if (k == NULL) {
+        return;
+    }
+
+    EVP_MAC_CTX_free(k->ctx);
+    free(k);
+}
+
+
+int
+digin_pseudonym(digin_pseudonym_key_t *k, const char *iss, size_t iss_len,
+    const char *sub, size_t sub_len, const char *vendor, size_t vendor_len,
+    char *out)
+{
+    int             ok;
+    size_t          len;
+    unsigned char   mac[EVP_MAX_MD_SIZE];
+    static const unsigned char  nul = '\0';
+
     len = 0;
 
-    ok = ctx != NULL
-         && EVP_MAC_init(ctx, key, keylen, params) == 1
-         && EVP_MAC_update(ctx, (const unsigned char *) iss, iss_len) == 1
-         && EVP_MAC_update(ctx, &nul, 1) == 1
-         && EVP_MAC_update(ctx, (const unsigned char *) sub, sub_len) == 1
-         && EVP_MAC_update(ctx, &nul, 1) == 1
-         && EVP_MAC_update(ctx, (const unsigned char *) vendor, vendor_len)
-            == 1
-         && EVP_MAC_update(ctx, &nul, 1) == 1
-         && EVP_MAC_final(ctx, mac, &len, sizeof(mac)) == 1
+    ok = EVP_MAC_init(k->ctx, NULL, 0, NULL) == 1
+         && EVP_MAC_update(k->ctx, (const unsigned char *) iss, iss_len) == 1
+         && EVP_MAC_update(k->ctx, &nul, 1) == 1
+         && EVP_MAC_update(k->ctx, (const unsigned char *) sub, sub_len) == 1
+         && EVP_MAC_update(k->ctx, &nul, 1) == 1
+         && EVP_MAC_update(k->ctx, (const unsigned char *) vendor,
+                           vendor_len) == 1
+         && EVP_MAC_update(k->ctx, &nul, 1) == 1
+         && EVP_MAC_final(k->ctx, mac, &len, sizeof(mac)) == 1
          && len == 32;
-
-    EVP_MAC_CTX_free(ctx);
 
     if (!ok) {
         ERR_clear_error();
         return -1;
     }
 
-    maclen = (unsigned int) len;
-    len = digin_b64url_encode((unsigned char *) out, mac, maclen);
+    len = digin_b64url_encode((unsigned char *) out, mac, len);
     out[len] = '\0';
 
     OPENSSL_cleanse(mac, sizeof(mac));

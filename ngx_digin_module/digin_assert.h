@@ -43,15 +43,26 @@ typedef struct {
 } digin_assertion_t;
 
 
+typedef struct digin_pseudonym_key_s  digin_pseudonym_key_t;
+
+
+/*
+ * The HMAC key of pseudonyms, keyed once; NULL when OpenSSL cannot.  One
+ * process uses it at a time (a worker's copy after fork is its own).
+ */
+digin_pseudonym_key_t *digin_pseudonym_key_new(const unsigned char *key,
+    size_t keylen);
+void digin_pseudonym_key_free(digin_pseudonym_key_t *k);
+
 /*
  * HMAC-SHA256 of issuer, patron and vendor (each followed by a NUL)
- * under key, base64url: stable for one patron at one vendor, unlinkable
- * across vendors, and no patron id can be recovered from it.  out holds
- * DIGIN_PSEUDONYM_LEN + 1 bytes.
+ * under the key, base64url: stable for one patron at one vendor,
+ * unlinkable across vendors, and no patron id can be recovered from it.
+ * out holds DIGIN_PSEUDONYM_LEN + 1 bytes.
  */
-int digin_pseudonym(const unsigned char *key, size_t keylen,
-    const char *iss, size_t iss_len, const char *sub, size_t sub_len,
-    const char *vendor, size_t vendor_len, char *out);
+int digin_pseudonym(digin_pseudonym_key_t *k, const char *iss,
+    size_t iss_len, const char *sub, size_t sub_len, const char *vendor,
+    size_t vendor_len, char *out);
 
 /*
  * A signing key: a private key PEM for ES256, EdDSA and RS256, the

@@ -1182,7 +1182,7 @@ ngx_http_digin_create_main_conf(ngx_conf_t *cf)
      *     dmcf->redis = NULL;
      *     dmcf->redis_primary = NULL;
      *     dmcf->rd_read = NULL, rd_write = NULL, rd_sub = NULL;
-     *     dmcf->pseudonym_key = { 0, NULL };
+     *     dmcf->pseudonym_key = NULL;
      *     dmcf->assertion_issuer = { 0, NULL };
      *     dmcf->trust_id = { 0 };
      *     dmcf->keys_check = { 0 };
@@ -1245,7 +1245,7 @@ ngx_http_digin_init_main_conf(ngx_conf_t *cf, void *conf)
         dmcf->assertion_issuer.data = p;
     }
 
-    if (dmcf->signers.nelts && dmcf->pseudonym_key.len == 0) {
+    if (dmcf->signers.nelts && dmcf->pseudonym_key == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"digin_vendor_key\" needs \"digin_pseudonym_key\": "
                       "an assertion names the patron by a pseudonym");

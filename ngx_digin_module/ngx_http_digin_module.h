@@ -59,7 +59,7 @@ typedef struct {
     ngx_queue_t                flights;      /* this worker's lookups */
 
     /* toward vendors */
-    ngx_str_t                  pseudonym_key;
+    digin_pseudonym_key_t     *pseudonym_key;
     ngx_str_t                  assertion_issuer;   /* NUL-terminated */
     ngx_array_t                signers;      /* ngx_http_digin_signer_t */
 } ngx_http_digin_main_conf_t;

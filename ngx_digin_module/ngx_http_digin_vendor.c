@@ -14,6 +14,9 @@
 #include "ngx_http_digin_vendor.h"
 
 
+#define NGX_HTTP_DIGIN_PSEUDONYM_KEY_MAX  4096
+
+
 static ngx_int_t ngx_http_digin_pseudonym_of(ngx_http_request_t *r,
     ngx_http_digin_ctx_t *ctx, ngx_http_digin_loc_conf_t *dlcf);
 static const char *ngx_http_digin_assertion_medium(
@@ -22,6 +25,7 @@ static char *ngx_http_digin_pcstr(ngx_pool_t *pool, const char *s,
     size_t len);
 static ngx_int_t ngx_http_digin_strip_cookie(ngx_http_request_t *r,
     ngx_table_elt_t *h, ngx_str_t *name);
+static void ngx_http_digin_pseudonym_key_cleanup(void *data);
 static void ngx_http_digin_signer_cleanup(void *data);
 
 
@@ -30,12 +34,14 @@ ngx_http_digin_pseudonym_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_digin_main_conf_t *dmcf = conf;
 
-    ssize_t           n;
-    ngx_str_t        *value, path;
-    ngx_file_t        file;
-    ngx_file_info_t   fi;
+    u_char               key[NGX_HTTP_DIGIN_PSEUDONYM_KEY_MAX];
+    ssize_t              n;
+    ngx_str_t           *value, path;
+    ngx_file_t           file;
+    ngx_file_info_t      fi;
+    ngx_pool_cleanup_t  *cln;
 
-    if (dmcf->pseudonym_key.data != NULL) {
+    if (dmcf->pseudonym_key != NULL) {
         return "is duplicate";
     }
 
@@ -73,36 +79,56 @@ ngx_http_digin_pseudonym_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (ngx_file_size(&fi) < DIGIN_PSEUDONYM_KEY_MIN
-        || ngx_file_size(&fi) > 4096)
+        || ngx_file_size(&fi) > NGX_HTTP_DIGIN_PSEUDONYM_KEY_MAX)
     {
         ngx_close_file(file.fd);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"digin_pseudonym_key\" \"%V\" must hold %d to "
-                           "4096 bytes (e.g. head -c 64 /dev/urandom)",
-                           &path, DIGIN_PSEUDONYM_KEY_MIN);
+                           "%d bytes (e.g. head -c 64 /dev/urandom)",
+                           &path, DIGIN_PSEUDONYM_KEY_MIN,
+                           NGX_HTTP_DIGIN_PSEUDONYM_KEY_MAX);
         return NGX_CONF_ERROR;
     }
 
-    dmcf->pseudonym_key.data = ngx_pnalloc(cf->pool, ngx_file_size(&fi));
-    if (dmcf->pseudonym_key.data == NULL) {
-        ngx_close_file(file.fd);
-        return NGX_CONF_ERROR;
-    }
-
-    n = ngx_read_file(&file, dmcf->pseudonym_key.data, ngx_file_size(&fi),
-                      0);
+    n = ngx_read_file(&file, key, ngx_file_size(&fi), 0);
     ngx_close_file(file.fd);
 
     if (n != ngx_file_size(&fi)) {
+        ngx_explicit_memzero(key, sizeof(key));
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"digin_pseudonym_key\" cannot read \"%V\"",
                            &path);
         return NGX_CONF_ERROR;
     }
 
-    dmcf->pseudonym_key.len = n;
+    dmcf->pseudonym_key = digin_pseudonym_key_new(key, n);
+    ngx_explicit_memzero(key, sizeof(key));
+
+    if (dmcf->pseudonym_key == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"digin_pseudonym_key\": OpenSSL has no "
+                           "HMAC-SHA256");
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        digin_pseudonym_key_free(dmcf->pseudonym_key);
+        dmcf->pseudonym_key = NULL;
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_digin_pseudonym_key_cleanup;
+    cln->data = dmcf->pseudonym_key;
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_digin_pseudonym_key_cleanup(void *data)
+{
+    digin_pseudonym_key_free(data);
 }
 
 
@@ -278,7 +304,7 @@ ngx_http_digin_pseudonym_of(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx,
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_digin_module);
 
-    if (dmcf->pseudonym_key.len == 0 || dlcf->vendor.len == 0) {
+    if (dmcf->pseudonym_key == NULL || dlcf->vendor.len == 0) {
         return NGX_DECLINED;
     }
 
@@ -287,7 +313,7 @@ ngx_http_digin_pseudonym_of(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    if (digin_pseudonym(dmcf->pseudonym_key.data, dmcf->pseudonym_key.len,
+    if (digin_pseudonym(dmcf->pseudonym_key,
                         (char *) ctx->issuer.data, ctx->issuer.len,
                         (char *) ctx->patron.data, ctx->patron.len,
                         (char *) dlcf->vendor.data, dlcf->vendor.len,

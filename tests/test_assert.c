@@ -21,10 +21,12 @@
 static void
 test_pseudonym(void **state)
 {
-    char            a[DIGIN_PSEUDONYM_LEN + 1], b[DIGIN_PSEUDONYM_LEN + 1];
-    char           *expect;
-    unsigned int    len;
-    unsigned char   mac[32];
+    char                    a[DIGIN_PSEUDONYM_LEN + 1];
+    char                    b[DIGIN_PSEUDONYM_LEN + 1];
+    char                   *expect;
+    unsigned int            len;
+    unsigned char           mac[32];
+    digin_pseudonym_key_t  *k, *k2;
     static const char  msg[] = "https://idp\0ola\0bokskya";
 
     /* HMAC-SHA256 of issuer, patron and vendor, each ended by a NUL */
@@ -32,37 +34,45 @@ test_pseudonym(void **state)
          mac, &len);
     expect = dt_b64url(mac, len);
 
-    assert_int_equal(digin_pseudonym((const unsigned char *) KEY32, 32,
-                                     "https://idp", 11, "ola", 3,
+    k = digin_pseudonym_key_new((const unsigned char *) KEY32, 32);
+    assert_non_null(k);
+
+    assert_int_equal(digin_pseudonym(k, "https://idp", 11, "ola", 3,
                                      "bokskya", 7, a), 0);
     assert_int_equal(strlen(a), DIGIN_PSEUDONYM_LEN);
     assert_string_equal(a, expect);
     free(expect);
 
-    /* stable */
-    assert_int_equal(digin_pseudonym((const unsigned char *) KEY32, 32,
-                                     "https://idp", 11, "ola", 3,
+    /* stable: the key's context restarts for each pseudonym */
+    assert_int_equal(digin_pseudonym(k, "https://idp", 11, "ola", 3,
                                      "bokskya", 7, b), 0);
     assert_string_equal(a, b);
 
     /* another vendor, another pseudonym */
-    assert_int_equal(digin_pseudonym((const unsigned char *) KEY32, 32,
-                                     "https://idp", 11, "ola", 3,
+    assert_int_equal(digin_pseudonym(k, "https://idp", 11, "ola", 3,
                                      "lydhuset", 8, b), 0);
     assert_string_not_equal(a, b);
 
     /* the parts cannot run into each other */
-    assert_int_equal(digin_pseudonym((const unsigned char *) KEY32, 32,
-                                     "https://idp", 11, "olab", 4,
+    assert_int_equal(digin_pseudonym(k, "https://idp", 11, "olab", 4,
                                      "okskya", 6, b), 0);
     assert_string_not_equal(a, b);
 
     /* another key, another pseudonym */
-    assert_int_equal(digin_pseudonym((const unsigned char *)
-                                     "abcdef0123456789abcdef0123456789", 32,
-                                     "https://idp", 11, "ola", 3,
+    k2 = digin_pseudonym_key_new((const unsigned char *)
+                                 "abcdef0123456789abcdef0123456789", 32);
+    assert_non_null(k2);
+    assert_int_equal(digin_pseudonym(k2, "https://idp", 11, "ola", 3,
                                      "bokskya", 7, b), 0);
     assert_string_not_equal(a, b);
+
+    /* and the first key unchanged by the second */
+    assert_int_equal(digin_pseudonym(k, "https://idp", 11, "ola", 3,
+                                     "bokskya", 7, b), 0);
+    assert_string_equal(a, b);
+
+    digin_pseudonym_key_free(k);
+    digin_pseudonym_key_free(k2);
 }
 
 
