@@ -12,7 +12,33 @@
 #include "digin_jwt.h"
 
 
-#define DIGIN_KID_MAX  256
+#define DIGIN_KID_MAX          256
+#define DIGIN_HEADER_MEMO      4
+#define DIGIN_HEADER_MEMO_LEN  256
+
+
+/* what a valid JOSE header says */
+typedef struct {
+    digin_alg_e       alg;
+    size_t            kid_len;       /* 0: no kid */
+    char              kid[DIGIN_KID_MAX + 1];
+} digin_header_t;
+
+
+/*
+ * Every token an issuer signs with one key carries the same header
+ * segment, so the last valid ones are remembered with what they said: a
+ * new token with a known header skips decoding and parsing it.  The
+ * answer depends on the segment's bytes alone.  Per process; a worker
+ * is single-threaded.
+ */
+static struct {
+    size_t            len;
+    unsigned char     seg[DIGIN_HEADER_MEMO_LEN];
+    digin_header_t    header;
+} digin_header_memo[DIGIN_HEADER_MEMO];
+
+static unsigned  digin_header_memo_next;
 
 
 static const struct {
@@ -72,8 +98,10 @@ static digin_result_e digin_jwt_claims(const digin_trust_t *trust,
 static int digin_claim_time(json_t *payload, const char *name,
     int64_t *value);
 static int digin_claim_copy(json_t *v, char *dst, size_t max);
+static int digin_header_read(const unsigned char *seg, size_t len,
+    unsigned char *buf, digin_header_t *h);
 static digin_key_t *digin_key_select(const digin_keyset_t *ks,
-    json_t *kid, digin_alg_e alg, digin_result_e *rc);
+    const digin_header_t *h, digin_result_e *rc);
 
 
 const char *
@@ -178,6 +206,76 @@ digin_segment_json(const unsigned char *seg, size_t len, unsigned char *buf)
 }
 
 
+/* the header segment: from the memo, or decoded, checked and memoised */
+
+static int
+digin_header_read(const unsigned char *seg, size_t len, unsigned char *buf,
+    digin_header_t *h)
+{
+    int          ok;
+    size_t       i;
+    json_t      *header, *v, *kid;
+    const char  *name;
+
+    for (i = 0; i < DIGIN_HEADER_MEMO; i++) {
+        if (digin_header_memo[i].len == len
+            && memcmp(digin_header_memo[i].seg, seg, len) == 0)
+        {
+            *h = digin_header_memo[i].header;
+            return 0;
+        }
+    }
+
+    header = digin_segment_json(seg, len, buf);
+    if (header == NULL) {
+        return -1;
+    }
+
+    v = json_object_get(header, "alg");
+    kid = json_object_get(header, "kid");
+
+    ok = json_is_string(v)
+
+         /* no JWS extension is understood, so none may be critical */
+         && json_object_get(header, "crit") == NULL
+
+         && (kid == NULL
+             || (json_is_string(kid)
+                 && json_string_length(kid) > 0
+                 && json_string_length(kid) <= DIGIN_KID_MAX))
+
+         && (json_object_get(header, "typ") == NULL
+             || json_is_string(json_object_get(header, "typ")));
+
+    if (ok) {
+        name = json_string_value(v);
+        h->alg = digin_alg_by_name(name, json_string_length(v));
+        h->kid_len = (kid != NULL) ? json_string_length(kid) : 0;
+
+        if (h->kid_len) {
+            memcpy(h->kid, json_string_value(kid), h->kid_len);
+        }
+
+        h->kid[h->kid_len] = '\0';
+    }
+
+    json_decref(header);
+
+    if (!ok) {
+        return -1;
+    }
+
+    if (len <= DIGIN_HEADER_MEMO_LEN) {
+        i = digin_header_memo_next++ % DIGIN_HEADER_MEMO;
+        memcpy(digin_header_memo[i].seg, seg, len);
+        digin_header_memo[i].len = len;
+        digin_header_memo[i].header = *h;
+    }
+
+    return 0;
+}
+
+
 /*
  * A kid selects exactly one key.  Without a kid the issuer's key set
  * must hold exactly one key for the algorithm: keys are never tried one
@@ -185,31 +283,30 @@ digin_segment_json(const unsigned char *seg, size_t len, unsigned char *buf)
  */
 
 static digin_key_t *
-digin_key_select(const digin_keyset_t *ks, json_t *kid, digin_alg_e alg,
+digin_key_select(const digin_keyset_t *ks, const digin_header_t *h,
     digin_result_e *rc)
 {
     size_t        i, n;
-    const char   *s;
     digin_key_t  *found;
+    digin_alg_e   alg;
 
     found = NULL;
+    alg = h->alg;
 
     /* a key set without kids (one PEM key) cannot be chosen by kid */
-    for (i = 0; kid != NULL && i < ks->nkeys; i++) {
+    for (i = 0; h->kid_len && i < ks->nkeys; i++) {
         if (ks->keys[i].kid != NULL) {
             break;
         }
     }
 
-    if (kid != NULL && i == ks->nkeys) {
-        kid = NULL;
-    }
-
-    if (kid != NULL) {
-        s = json_string_value(kid);
+    if (h->kid_len && i < ks->nkeys) {
 
         for (i = 0; i < ks->nkeys; i++) {
-            if (ks->keys[i].kid != NULL && strcmp(ks->keys[i].kid, s) == 0) {
+            if (ks->keys[i].kid != NULL
+                && strlen(ks->keys[i].kid) == h->kid_len
+                && memcmp(ks->keys[i].kid, h->kid, h->kid_len) == 0)
+            {
                 found = &ks->keys[i];
                 break;
             }
@@ -257,11 +354,11 @@ digin_jwt_verify(const digin_trust_t *trust, const unsigned char *token,
 {
     long                   siglen;
     size_t                 i, hlen, plen, slen;
-    json_t                *header, *payload, *v, *kid;
-    digin_alg_e            alg;
+    json_t                *payload, *v;
     unsigned char         *buf;
     digin_result_e         rc;
     digin_key_t           *key;
+    digin_header_t         header;
     const unsigned char   *dot1, *dot2;
     const digin_issuer_t  *iss;
 
@@ -299,37 +396,10 @@ digin_jwt_verify(const digin_trust_t *trust, const unsigned char *token,
         return DIGIN_TOKEN_MALFORMED;
     }
 
-    header = NULL;
     payload = NULL;
     rc = DIGIN_TOKEN_MALFORMED;
 
-    header = digin_segment_json(token, hlen, buf);
-    if (header == NULL) {
-        goto done;
-    }
-
-    v = json_object_get(header, "alg");
-    if (!json_is_string(v)) {
-        goto done;
-    }
-
-    alg = digin_alg_by_name(json_string_value(v), json_string_length(v));
-
-    /* no JWS extension is understood, so none may be critical */
-    if (json_object_get(header, "crit") != NULL) {
-        goto done;
-    }
-
-    kid = json_object_get(header, "kid");
-    if (kid != NULL && (!json_is_string(kid)
-                        || json_string_length(kid) == 0
-                        || json_string_length(kid) > DIGIN_KID_MAX))
-    {
-        goto done;
-    }
-
-    v = json_object_get(header, "typ");
-    if (v != NULL && !json_is_string(v)) {
+    if (digin_header_read(token, hlen, buf, &header) != 0) {
         goto done;
     }
 
@@ -339,7 +409,7 @@ digin_jwt_verify(const digin_trust_t *trust, const unsigned char *token,
     }
 
     /* "none" and anything unknown */
-    if (alg == DIGIN_ALG_UNKNOWN) {
+    if (header.alg == DIGIN_ALG_UNKNOWN) {
         rc = DIGIN_ALGORITHM_NOT_ALLOWED;
         goto done;
     }
@@ -364,12 +434,12 @@ digin_jwt_verify(const digin_trust_t *trust, const unsigned char *token,
         goto done;
     }
 
-    if ((iss->algorithms & DIGIN_ALG_BIT(alg)) == 0) {
+    if ((iss->algorithms & DIGIN_ALG_BIT(header.alg)) == 0) {
         rc = DIGIN_ALGORITHM_NOT_ALLOWED;
         goto done;
     }
 
-    key = digin_key_select(iss->keys, kid, alg, &rc);
+    key = digin_key_select(iss->keys, &header, &rc);
     if (key == NULL) {
         goto done;
     }
@@ -377,7 +447,7 @@ digin_jwt_verify(const digin_trust_t *trust, const unsigned char *token,
     siglen = digin_b64url_decode(buf, dot2 + 1, slen);
 
     if (siglen <= 0
-        || !digin_key_verify(key, alg, token, dot2 - token, buf,
+        || !digin_key_verify(key, header.alg, token, dot2 - token, buf,
                              (size_t) siglen))
     {
         rc = DIGIN_SIGNATURE_INVALID;
@@ -389,7 +459,6 @@ digin_jwt_verify(const digin_trust_t *trust, const unsigned char *token,
 
 done:
 
-    json_decref(header);
     json_decref(payload);
     free(buf);
 
