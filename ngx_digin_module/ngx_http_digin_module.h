@@ -26,6 +26,9 @@
 #define NGX_HTTP_DIGIN_KEYS_CHECK  2000
 
 
+typedef struct ngx_http_digin_memo_s  ngx_http_digin_memo_t;
+
+
 typedef struct {
     digin_issuer_t             issuer;
     ngx_str_t                  path;         /* jwks= or key= file */
@@ -45,6 +48,7 @@ typedef struct {
     u_char                     trust_id[32];
     EVP_MD                    *sha256;       /* fetched once */
     EVP_MD_CTX                *digest;       /* this worker's, reused */
+    ngx_http_digin_memo_t     *memo;         /* this worker's */
     ngx_event_t                keys_check;
 
     /* entitlements */
