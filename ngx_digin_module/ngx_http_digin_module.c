@@ -21,7 +21,10 @@
 
 
 /* bytes of a key set's fingerprint kept with a cached token */
-#define NGX_HTTP_DIGIN_FP_LEN  8
+#define NGX_HTTP_DIGIN_FP_LEN      8
+#define NGX_HTTP_DIGIN_JOIN_MAX    256     /* parts joined for a digest */
+#define NGX_HTTP_DIGIN_MEMO_SLOTS  128     /* token keys a worker keeps */
+#define NGX_HTTP_DIGIN_MEMO_TOKEN  1024    /* longer tokens are not kept */
 
 
 static ngx_int_t ngx_http_digin_access_handler(ngx_http_request_t *r);
@@ -635,9 +638,6 @@ ngx_http_digin_verify(ngx_http_request_t *r, ngx_http_digin_main_conf_t *dmcf,
  * can go stale.
  */
 
-#define NGX_HTTP_DIGIN_MEMO_SLOTS  128
-#define NGX_HTTP_DIGIN_MEMO_TOKEN  1024
-
 typedef struct {
     size_t                     len;
     u_char                     key[NGX_HTTP_DIGIN_KEY_LEN];
@@ -702,7 +702,7 @@ ngx_int_t
 ngx_http_digin_digest(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *parts,
     ngx_uint_t n, u_char *key)
 {
-    u_char       sep;
+    u_char       buf[NGX_HTTP_DIGIN_JOIN_MAX], *p, *last;
     ngx_int_t    rc;
     ngx_uint_t   i;
     EVP_MD_CTX  *md;
@@ -716,16 +716,44 @@ ngx_http_digin_digest(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *parts,
     }
 
     md = dmcf->digest;
-    sep = '\0';
     rc = (EVP_DigestInit_ex(md, dmcf->sha256, NULL) == 1) ? NGX_OK
                                                           : NGX_ERROR;
 
+    /*
+     * short parts are joined first: a call of EVP_DigestUpdate() costs
+     * more than copying a short part
+     */
+
+    p = buf;
+    last = buf + sizeof(buf);
+
     for (i = 0; rc == NGX_OK && i < n; i++) {
-        if (EVP_DigestUpdate(md, parts[i].data, parts[i].len) != 1
-            || EVP_DigestUpdate(md, &sep, 1) != 1)
-        {
-            rc = NGX_ERROR;
+
+        if ((size_t) (last - p) <= parts[i].len) {
+            if (p > buf && EVP_DigestUpdate(md, buf, p - buf) != 1) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            p = buf;
+
+            if (parts[i].len >= sizeof(buf)) {
+                if (EVP_DigestUpdate(md, parts[i].data, parts[i].len) != 1) {
+                    rc = NGX_ERROR;
+                    break;
+                }
+
+                *p++ = '\0';
+                continue;
+            }
         }
+
+        p = ngx_cpymem(p, parts[i].data, parts[i].len);
+        *p++ = '\0';
+    }
+
+    if (rc == NGX_OK && p > buf && EVP_DigestUpdate(md, buf, p - buf) != 1) {
+        rc = NGX_ERROR;
     }
 
     if (rc == NGX_OK && EVP_DigestFinal_ex(md, key, NULL) != 1) {

@@ -634,11 +634,13 @@ ngx_http_digin_strip_cookie(ngx_http_request_t *r, ngx_table_elt_t *h,
 
         start = p;
 
-        while (p < last && *p != ';') {
-            p++;
+        /* the token cookie is long: memchr() skips it fast */
+        end = memchr(p, ';', last - p);
+        if (end == NULL) {
+            end = last;
         }
 
-        end = p;
+        p = end;
 
         if (start == end) {
             continue;
