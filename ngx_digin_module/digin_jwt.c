@@ -212,10 +212,9 @@ static int
 digin_header_read(const unsigned char *seg, size_t len, unsigned char *buf,
     digin_header_t *h)
 {
-    int          ok;
-    size_t       i;
-    json_t      *header, *v, *kid;
-    const char  *name;
+    int      ok;
+    size_t   i;
+    json_t  *header, *v, *kid;
 
     for (i = 0; i < DIGIN_HEADER_MEMO; i++) {
         if (digin_header_memo[i].len == len
@@ -248,8 +247,8 @@ digin_header_read(const unsigned char *seg, size_t len, unsigned char *buf,
              || json_is_string(json_object_get(header, "typ")));
 
     if (ok) {
-        name = json_string_value(v);
-        h->alg = digin_alg_by_name(name, json_string_length(v));
+        h->alg = digin_alg_by_name(json_string_value(v),
+                                   json_string_length(v));
         h->kid_len = (kid != NULL) ? json_string_length(kid) : 0;
 
         if (h->kid_len) {
@@ -301,7 +300,6 @@ digin_key_select(const digin_keyset_t *ks, const digin_header_t *h,
     }
 
     if (h->kid_len && i < ks->nkeys) {
-
         for (i = 0; i < ks->nkeys; i++) {
             if (ks->keys[i].kid != NULL
                 && strlen(ks->keys[i].kid) == h->kid_len
