@@ -22,9 +22,12 @@
 
 /* bytes of a key set's fingerprint kept with a cached token */
 #define NGX_HTTP_DIGIN_FP_LEN      8
-#define NGX_HTTP_DIGIN_JOIN_MAX    256     /* parts joined for a digest */
-#define NGX_HTTP_DIGIN_MEMO_SLOTS  128     /* token keys a worker keeps */
-#define NGX_HTTP_DIGIN_MEMO_TOKEN  1024    /* longer tokens are not kept */
+
+/* digests a worker remembers: of short inputs, and of long ones */
+#define NGX_HTTP_DIGIN_MEMO_SHORT      512
+#define NGX_HTTP_DIGIN_MEMO_SHORT_MAX  128
+#define NGX_HTTP_DIGIN_MEMO_LONG       128
+#define NGX_HTTP_DIGIN_JOIN_MAX        1152    /* tokens of up to 1 KiB */
 
 
 static ngx_int_t ngx_http_digin_access_handler(ngx_http_request_t *r);
@@ -629,72 +632,112 @@ ngx_http_digin_verify(ngx_http_request_t *r, ngx_http_digin_main_conf_t *dmcf,
  * The token's key: SHA-256 over the trust configuration's digest and
  * the whole token, collision resistant, and a reload that changes whom
  * we trust cannot reuse an answer cached under the old configuration.
- *
- * A patron's browser sends the same token with each request, and
- * hashing its 500 to 1,000 bytes is the largest part of what a cached
- * request costs.  So a worker remembers the keys of the tokens it saw
- * last, in a table placed by the token's last bytes (its signature's)
- * and compared whole: a table of the keys only, so that nothing in it
- * can go stale.
  */
-
-typedef struct {
-    size_t                     len;
-    u_char                     key[NGX_HTTP_DIGIN_KEY_LEN];
-    u_char                     token[NGX_HTTP_DIGIN_MEMO_TOKEN];
-} ngx_http_digin_memo_slot_t;
-
-
-struct ngx_http_digin_memo_s {
-    ngx_http_digin_memo_slot_t  slots[NGX_HTTP_DIGIN_MEMO_SLOTS];
-};
-
 
 static ngx_int_t
 ngx_http_digin_cache_key(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *token,
     u_char *key)
 {
-    ngx_str_t                    parts[2];
-    ngx_http_digin_memo_slot_t  *slot;
-
-    slot = NULL;
-
-    if (token->len >= 8 && token->len <= NGX_HTTP_DIGIN_MEMO_TOKEN) {
-
-        if (dmcf->memo == NULL) {
-            dmcf->memo = ngx_calloc(sizeof(ngx_http_digin_memo_t),
-                                    ngx_cycle->log);
-        }
-
-        if (dmcf->memo != NULL) {
-            slot = &dmcf->memo->slots[ngx_murmur_hash2(
-                                          token->data + token->len - 8, 8)
-                                      % NGX_HTTP_DIGIN_MEMO_SLOTS];
-
-            if (slot->len == token->len
-                && ngx_memcmp(slot->token, token->data, token->len) == 0)
-            {
-                ngx_memcpy(key, slot->key, NGX_HTTP_DIGIN_KEY_LEN);
-                return NGX_OK;
-            }
-        }
-    }
+    ngx_str_t  parts[2];
 
     parts[0].data = dmcf->trust_id;
     parts[0].len = sizeof(dmcf->trust_id);
     parts[1] = *token;
 
-    if (ngx_http_digin_digest(dmcf, parts, 2, key) != NGX_OK) {
-        return NGX_ERROR;
+    return ngx_http_digin_digest(dmcf, parts, 2, key);
+}
+
+
+/*
+ * A worker hashes the same inputs again and again: a patron's browser
+ * sends the same token with each request, and each request asks for the
+ * same patron's, library's and assertion's answers.  Hashing is most of
+ * what a cached request costs, so the digests of the last inputs are
+ * remembered: in two tables, of short inputs (the answers' keys) and of
+ * long ones (tokens), placed by a cheap hash and compared whole.  Nothing in them can go stale: all an input means
+ * is in its bytes (the zone's epoch, the trust configuration's id).
+ */
+
+typedef struct {
+    size_t                        len;
+    u_char                        key[NGX_HTTP_DIGIN_KEY_LEN];
+    u_char                        input[1];     /* of max bytes */
+} ngx_http_digin_memo_slot_t;
+
+
+typedef struct {
+    ngx_uint_t                    slots;
+    size_t                        max;
+    size_t                        size;         /* of a slot */
+    u_char                       *start;
+} ngx_http_digin_memo_table_t;
+
+
+struct ngx_http_digin_memo_s {
+    ngx_http_digin_memo_table_t   tables[2];
+};
+
+
+static ngx_http_digin_memo_t *
+ngx_http_digin_memo_create(void)
+{
+    size_t                        size[2];
+    u_char                       *p;
+    ngx_uint_t                    i;
+    ngx_http_digin_memo_t        *memo;
+    ngx_http_digin_memo_table_t  *t;
+    static const ngx_uint_t       slots[2] = { NGX_HTTP_DIGIN_MEMO_SHORT,
+                                               NGX_HTTP_DIGIN_MEMO_LONG };
+    static const size_t           max[2] = { NGX_HTTP_DIGIN_MEMO_SHORT_MAX,
+                                             NGX_HTTP_DIGIN_JOIN_MAX };
+
+    for (i = 0; i < 2; i++) {
+        size[i] = ngx_align(offsetof(ngx_http_digin_memo_slot_t, input)
+                            + max[i], sizeof(size_t));
     }
 
-    if (slot != NULL) {
-        slot->len = token->len;
-        ngx_memcpy(slot->key, key, NGX_HTTP_DIGIN_KEY_LEN);
-        ngx_memcpy(slot->token, token->data, token->len);
+    p = ngx_calloc(sizeof(ngx_http_digin_memo_t) + slots[0] * size[0]
+                   + slots[1] * size[1], ngx_cycle->log);
+    if (p == NULL) {
+        return NULL;
     }
 
-    return NGX_OK;
+    memo = (ngx_http_digin_memo_t *) p;
+    p += sizeof(ngx_http_digin_memo_t);
+
+    for (i = 0; i < 2; i++) {
+        t = &memo->tables[i];
+        t->slots = slots[i];
+        t->max = max[i];
+        t->size = size[i];
+        t->start = p;
+        p += slots[i] * size[i];
+    }
+
+    return memo;
+}
+
+
+static ngx_http_digin_memo_slot_t *
+ngx_http_digin_memo_slot(ngx_http_digin_memo_t *memo, u_char *input,
+    size_t len)
+{
+    size_t                        n;
+    uint32_t                      hash;
+    ngx_http_digin_memo_table_t  *t;
+
+    t = &memo->tables[len > memo->tables[0].max];
+
+    if (len > t->max) {
+        return NULL;
+    }
+
+    /* a short input whole; of a token, its signature's last bytes */
+    n = (t == &memo->tables[0]) ? len : 32;
+    hash = ngx_murmur_hash2(input + len - n, n) ^ (uint32_t) len;
+
+    return (ngx_http_digin_memo_slot_t *)
+               (t->start + (hash % t->slots) * t->size);
 }
 
 
@@ -702,10 +745,12 @@ ngx_int_t
 ngx_http_digin_digest(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *parts,
     ngx_uint_t n, u_char *key)
 {
-    u_char       buf[NGX_HTTP_DIGIN_JOIN_MAX], *p, *last;
-    ngx_int_t    rc;
-    ngx_uint_t   i;
-    EVP_MD_CTX  *md;
+    u_char                      *p, *last;
+    u_char                       buf[NGX_HTTP_DIGIN_JOIN_MAX];
+    ngx_int_t                    rc;
+    ngx_uint_t                   i;
+    EVP_MD_CTX                  *md;
+    ngx_http_digin_memo_slot_t  *slot;
 
     /* one context per worker, initialised again for each digest */
     if (dmcf->digest == NULL) {
@@ -715,49 +760,63 @@ ngx_http_digin_digest(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *parts,
         }
     }
 
-    md = dmcf->digest;
-    rc = (EVP_DigestInit_ex(md, dmcf->sha256, NULL) == 1) ? NGX_OK
-                                                          : NGX_ERROR;
+    if (dmcf->memo == NULL) {
+        dmcf->memo = ngx_http_digin_memo_create();
+    }
 
-    /*
-     * short parts are joined first: a call of EVP_DigestUpdate() costs
-     * more than copying a short part
-     */
+    md = dmcf->digest;
+
+    /* the parts joined, as they are hashed */
 
     p = buf;
     last = buf + sizeof(buf);
 
-    for (i = 0; rc == NGX_OK && i < n; i++) {
-
+    for (i = 0; i < n; i++) {
         if ((size_t) (last - p) <= parts[i].len) {
-            if (p > buf && EVP_DigestUpdate(md, buf, p - buf) != 1) {
-                rc = NGX_ERROR;
-                break;
-            }
-
-            p = buf;
-
-            if (parts[i].len >= sizeof(buf)) {
-                if (EVP_DigestUpdate(md, parts[i].data, parts[i].len) != 1) {
-                    rc = NGX_ERROR;
-                    break;
-                }
-
-                *p++ = '\0';
-                continue;
-            }
+            break;
         }
 
         p = ngx_cpymem(p, parts[i].data, parts[i].len);
         *p++ = '\0';
     }
 
-    if (rc == NGX_OK && p > buf && EVP_DigestUpdate(md, buf, p - buf) != 1) {
-        rc = NGX_ERROR;
+    if (i < n) {
+        /* too long to join (a huge token): hashed part by part */
+
+        if (EVP_DigestInit_ex(md, dmcf->sha256, NULL) != 1) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (EVP_DigestUpdate(md, parts[i].data, parts[i].len) != 1
+                || EVP_DigestUpdate(md, "", 1) != 1)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        return (EVP_DigestFinal_ex(md, key, NULL) == 1) ? NGX_OK : NGX_ERROR;
     }
 
-    if (rc == NGX_OK && EVP_DigestFinal_ex(md, key, NULL) != 1) {
-        rc = NGX_ERROR;
+    slot = (dmcf->memo != NULL)
+           ? ngx_http_digin_memo_slot(dmcf->memo, buf, p - buf) : NULL;
+
+    if (slot != NULL && slot->len == (size_t) (p - buf)
+        && ngx_memcmp(slot->input, buf, p - buf) == 0)
+    {
+        ngx_memcpy(key, slot->key, NGX_HTTP_DIGIN_KEY_LEN);
+        return NGX_OK;
+    }
+
+    rc = (EVP_DigestInit_ex(md, dmcf->sha256, NULL) == 1
+          && EVP_DigestUpdate(md, buf, p - buf) == 1
+          && EVP_DigestFinal_ex(md, key, NULL) == 1)
+         ? NGX_OK : NGX_ERROR;
+
+    if (rc == NGX_OK && slot != NULL) {
+        slot->len = p - buf;
+        ngx_memcpy(slot->key, key, NGX_HTTP_DIGIN_KEY_LEN);
+        ngx_memcpy(slot->input, buf, p - buf);
     }
 
     return rc;

@@ -19,6 +19,9 @@
 
 static ngx_int_t ngx_http_digin_pseudonym_of(ngx_http_request_t *r,
     ngx_http_digin_ctx_t *ctx, ngx_http_digin_loc_conf_t *dlcf);
+static ngx_int_t ngx_http_digin_assertion_cached(ngx_http_request_t *r,
+    ngx_http_digin_ctx_t *ctx, ngx_http_digin_loc_conf_t *dlcf, u_char *key,
+    ngx_str_t *assertion);
 static const char *ngx_http_digin_assertion_medium(
     ngx_http_digin_ctx_t *ctx, ngx_http_digin_loc_conf_t *dlcf);
 static char *ngx_http_digin_pcstr(ngx_pool_t *pool, const char *s,
@@ -334,16 +337,28 @@ ngx_int_t
 ngx_http_digin_pseudonym_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_int_t                   rc;
-    ngx_http_digin_ctx_t       *ctx;
-    ngx_http_digin_loc_conf_t  *dlcf;
+    u_char                       key[NGX_HTTP_DIGIN_KEY_LEN];
+    ngx_int_t                    rc;
+    ngx_http_digin_ctx_t        *ctx;
+    ngx_http_digin_loc_conf_t   *dlcf;
+    ngx_http_digin_main_conf_t  *dmcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_digin_module);
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_digin_module);
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_digin_module);
 
     if (ctx == NULL || ctx->result != DIGIN_OK) {
         v->not_found = 1;
         return NGX_OK;
+    }
+
+    /* a cached assertion holds the pseudonym */
+    if (ctx->pseudonym.len == 0 && dlcf->signer != NULL
+        && dmcf->shm_zone != NULL
+        && ngx_http_digin_assertion_cached(r, ctx, dlcf, key, NULL)
+           == NGX_ERROR)
+    {
+        return NGX_ERROR;
     }
 
     rc = ngx_http_digin_pseudonym_of(r, ctx, dlcf);
@@ -401,8 +416,69 @@ ngx_http_digin_assertion_medium(ngx_http_digin_ctx_t *ctx,
 /*
  * The assertion for this patron and vendor: reused from digin_zone for
  * the first half of its lifetime, so that a stream of audio segment
- * requests does not sign each time.
+ * requests does not sign each time.  The entry holds the pseudonym
+ * first, then the assertion: a hit needs no HMAC for $digin_pseudonym
+ * either.
  */
+
+static ngx_int_t
+ngx_http_digin_assertion_cached(ngx_http_request_t *r,
+    ngx_http_digin_ctx_t *ctx, ngx_http_digin_loc_conf_t *dlcf, u_char *key,
+    ngx_str_t *assertion)
+{
+    u_char                       buf[NGX_HTTP_DIGIN_VALUE_MAX];
+    size_t                       len;
+    ngx_str_t                    parts[5];
+    const char                  *medium;
+    ngx_http_digin_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_digin_module);
+
+    medium = ngx_http_digin_assertion_medium(ctx, dlcf);
+
+    parts[0] = ctx->issuer;
+    parts[1] = ctx->patron;
+    parts[2] = dlcf->vendor;
+    parts[3].data = (u_char *) ctx->lib.id.s;
+    parts[3].len = ctx->lib.id.len;
+    parts[4].data = (u_char *) (medium ? medium : "");
+    parts[4].len = medium ? ngx_strlen(medium) : 0;
+
+    if (ngx_http_digin_digest(dmcf, parts, 5, key) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_digin_cache_get(dmcf->shm_zone, key, ngx_time(), buf, &len)
+        != NGX_OK
+        || len <= DIGIN_PSEUDONYM_LEN)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ctx->pseudonym.len == 0) {
+        ctx->pseudonym.data = ngx_pnalloc(r->pool, DIGIN_PSEUDONYM_LEN);
+        if (ctx->pseudonym.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ctx->pseudonym.data, buf, DIGIN_PSEUDONYM_LEN);
+        ctx->pseudonym.len = DIGIN_PSEUDONYM_LEN;
+    }
+
+    if (assertion != NULL) {
+        assertion->len = len - DIGIN_PSEUDONYM_LEN;
+        assertion->data = ngx_pnalloc(r->pool, assertion->len);
+        if (assertion->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(assertion->data, buf + DIGIN_PSEUDONYM_LEN,
+                   assertion->len);
+    }
+
+    return NGX_OK;
+}
+
 
 ngx_int_t
 ngx_http_digin_vendor_token_variable(ngx_http_request_t *r,
@@ -410,12 +486,10 @@ ngx_http_digin_vendor_token_variable(ngx_http_request_t *r,
 {
     u_char                       key[NGX_HTTP_DIGIN_KEY_LEN];
     u_char                       buf[NGX_HTTP_DIGIN_VALUE_MAX];
-    char                         token[DIGIN_ASSERTION_MAX];
     long                         n;
-    size_t                       len;
     time_t                       now;
-    ngx_str_t                    parts[5];
-    const char                  *medium;
+    ngx_int_t                    rc;
+    ngx_str_t                    assertion;
     digin_assertion_t            a;
     ngx_http_digin_ctx_t        *ctx;
     ngx_http_digin_loc_conf_t   *dlcf;
@@ -426,42 +500,40 @@ ngx_http_digin_vendor_token_variable(ngx_http_request_t *r,
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_digin_module);
 
     if (ctx == NULL || ctx->result != DIGIN_OK || dlcf->signer == NULL
-        || ngx_http_digin_pseudonym_of(r, ctx, dlcf) != NGX_OK)
+        || dmcf->pseudonym_key == NULL)
     {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    medium = ngx_http_digin_assertion_medium(ctx, dlcf);
-    now = ngx_time();
-
-    parts[0] = ctx->issuer;
-    parts[1] = ctx->patron;
-    parts[2] = dlcf->vendor;
-    parts[3].data = (u_char *) ctx->lib.id.s;
-    parts[3].len = ctx->lib.id.len;
-    parts[4].data = (u_char *) (medium ? medium : "");
-    parts[4].len = medium ? ngx_strlen(medium) : 0;
+    rc = NGX_DECLINED;
 
     if (dmcf->shm_zone != NULL) {
-        if (ngx_http_digin_digest(dmcf, parts, 5, key) != NGX_OK) {
+        rc = ngx_http_digin_assertion_cached(r, ctx, dlcf, key, &assertion);
+
+        if (rc == NGX_ERROR) {
             return NGX_ERROR;
         }
-
-        if (ngx_http_digin_cache_get(dmcf->shm_zone, key, now, buf, &len)
-            == NGX_OK)
-        {
-            goto found;
-        }
     }
+
+    if (rc == NGX_OK) {
+        goto found;
+    }
+
+    if (ngx_http_digin_pseudonym_of(r, ctx, dlcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    now = ngx_time();
 
     ngx_memzero(&a, sizeof(digin_assertion_t));
 
     a.iss = (const char *) dmcf->assertion_issuer.data;
     a.aud = ngx_http_digin_pcstr(r->pool, (char *) dlcf->vendor.data,
                                  dlcf->vendor.len);
-    a.sub = (const char *) ctx->pseudonym.data;
-    a.medium = medium;
+    a.sub = ngx_http_digin_pcstr(r->pool, (char *) ctx->pseudonym.data,
+                                 ctx->pseudonym.len);
+    a.medium = ngx_http_digin_assertion_medium(ctx, dlcf);
     a.iat = now;
     a.exp = now + dlcf->signer->ttl;
 
@@ -478,35 +550,40 @@ ngx_http_digin_vendor_token_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    n = digin_assertion_sign(dlcf->signer->signer, &a, token, sizeof(token));
+    /* the pseudonym, then the assertion: the entry's value */
 
-    if (n < 0 || (size_t) n > sizeof(buf)) {
+    ngx_memcpy(buf, ctx->pseudonym.data, DIGIN_PSEUDONYM_LEN);
+
+    n = digin_assertion_sign(dlcf->signer->signer, &a,
+                             (char *) buf + DIGIN_PSEUDONYM_LEN,
+                             sizeof(buf) - DIGIN_PSEUDONYM_LEN);
+
+    if (n < 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "digin: cannot sign an assertion for \"%V\"",
                       &dlcf->vendor);
         return NGX_ERROR;
     }
 
-    len = (size_t) n;
-    ngx_memcpy(buf, token, len);
-
     if (dmcf->shm_zone != NULL) {
         (void) ngx_http_digin_cache_put(dmcf->shm_zone, key, now,
                                         now + dlcf->signer->ttl / 2,
                                         now + dlcf->signer->ttl / 2,
-                                        buf, len);
+                                        buf, DIGIN_PSEUDONYM_LEN + n);
     }
 
-found:
-
-    v->data = ngx_pnalloc(r->pool, len);
-    if (v->data == NULL) {
+    assertion.len = n;
+    assertion.data = ngx_pnalloc(r->pool, n);
+    if (assertion.data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(v->data, buf, len);
+    ngx_memcpy(assertion.data, buf + DIGIN_PSEUDONYM_LEN, n);
 
-    v->len = len;
+found:
+
+    v->data = assertion.data;
+    v->len = assertion.len;
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;

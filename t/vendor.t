@@ -191,6 +191,13 @@ http {
             proxy_set_header X-Digin-Pseudonym $digin_pseudonym;
         }
 
+        location /vendor/pseudonym-first/ {
+            digin_vendor bokskya medium=ebook;
+            proxy_pass http://127.0.0.1:%%PORT_rec%%/;
+            proxy_set_header X-Digin-Pseudonym $digin_pseudonym;
+            proxy_set_header Authorization "Bearer $digin_vendor_token";
+        }
+
         location /vendor/lydhuset/ {
             digin_vendor lydhuset medium=audio;
             proxy_pass http://127.0.0.1:%%PORT_rec%%/;
@@ -861,6 +868,15 @@ sub vendor_get {
     my $school = assertion('/vendor/bokskya/', tok(library => 'skole-1'));
 
     is($again, $A1, 'reuse: the same assertion again within ttl/2');
+
+    # a reused assertion brings its pseudonym along: the same as computed,
+    # whether $digin_pseudonym is read before or after the assertion
+    for my $path ('/vendor/bokskya/', '/vendor/pseudonym-first/') {
+        my ($jws, $req) = assertion($path, $token);
+        is($jws, $A1, "reuse through $path");
+        is($req ? $req->{headers}{'x-digin-pseudonym'} : undef, $P_BOK,
+            "reuse through $path: the pseudonym as computed");
+    }
     is($other_token, $A1,
         'reuse: the same assertion for another token of the patron');
 
