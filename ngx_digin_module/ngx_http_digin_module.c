@@ -21,7 +21,7 @@
 
 
 /* bytes of a key set's fingerprint kept with a cached token */
-#define NGX_HTTP_DIGIN_FP_LEN      8
+#define NGX_HTTP_DIGIN_FP_LEN  8
 
 /* digests a worker remembers: of short inputs, and of long ones */
 #define NGX_HTTP_DIGIN_MEMO_SHORT      512
@@ -654,8 +654,9 @@ ngx_http_digin_cache_key(ngx_http_digin_main_conf_t *dmcf, ngx_str_t *token,
  * same patron's, library's and assertion's answers.  Hashing is most of
  * what a cached request costs, so the digests of the last inputs are
  * remembered: in two tables, of short inputs (the answers' keys) and of
- * long ones (tokens), placed by a cheap hash and compared whole.  Nothing in them can go stale: all an input means
- * is in its bytes (the zone's epoch, the trust configuration's id).
+ * long ones (tokens), placed by a cheap hash and compared whole.
+ * Nothing in them can go stale: all an input means is in its bytes (the
+ * zone's epoch, the trust configuration's id).
  */
 
 typedef struct {
