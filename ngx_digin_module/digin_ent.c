@@ -663,6 +663,7 @@ digin_ent_packages(digin_ent_ctx_t *ctx, json_t *root, digin_ent_doc_t *doc)
 static void
 digin_ent_libraries(digin_ent_ctx_t *ctx, json_t *root, digin_ent_doc_t *doc)
 {
+    char                 *grants;
     size_t                mark, m;
     json_t               *obj, *v, *q;
     int64_t               n;
@@ -741,6 +742,21 @@ digin_ent_libraries(digin_ent_ctx_t *ctx, json_t *root, digin_ent_doc_t *doc)
         lib->packages = digin_ent_refs(ctx, v, "packages", 0,
                                        ctx->package_index, "package",
                                        &lib->npackages);
+
+        /* the gateway reads no more of a library's grants */
+        grants = (lib->packages != NULL) ? digin_ent_grants(doc, lib) : NULL;
+
+        if (grants != NULL && strlen(grants) > DIGIN_ENT_GRANTS_MAX) {
+            m = digin_ent_path_member(ctx, "packages");
+            digin_ent_error(ctx, "the packages grant %zu bytes of "
+                            "\"vendor/medium\" pairs, more than the "
+                            "gateway reads (%d): fewer vendors or shorter "
+                            "vendor ids", strlen(grants),
+                            DIGIN_ENT_GRANTS_MAX);
+            digin_ent_path_set(ctx, m);
+        }
+
+        free(grants);
 
         q = digin_ent_member(ctx, v, "quota", 0);
 

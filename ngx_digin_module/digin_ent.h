@@ -130,6 +130,7 @@ void digin_budget_month(time_t now, char month[8], time_t *reset);
  */
 
 #define DIGIN_ENT_ID_MAX        32      /* vendor and package ids */
+#define DIGIN_ENT_GRANTS_MAX    1000    /* a library's grants, as stored */
 #define DIGIN_ENT_NAME_MAX      200
 #define DIGIN_ENT_ISSUER_MAX    255
 #define DIGIN_ENT_COUNT_MAX     2147483647  /* quotas, budgets, costs */

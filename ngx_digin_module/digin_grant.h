@@ -93,8 +93,9 @@ typedef enum {
     DIGIN_LOOKUP_FIELDS
 } digin_lookup_field_e;
 
-/* the longest field accepted */
-#define DIGIN_LOOKUP_FIELD_MAX  1000
+/* the longest field accepted: a library's grants, which the loader keeps
+   within this */
+#define DIGIN_LOOKUP_FIELD_MAX  DIGIN_ENT_GRANTS_MAX
 
 
 /*

@@ -628,6 +628,62 @@ test_example(void **state)
 
 /* more than DIGIN_ENT_ERRORS errors: the first ones and a count */
 
+/* a library's grants fit what the gateway reads of them, or are refused */
+
+static void
+test_grants_limit(void **state)
+{
+    char              err[DIGIN_ENT_ERRLEN], text[8192], *p, *grants;
+    size_t            i, k;
+    digin_ent_doc_t  *doc;
+
+    /*
+     * k pairs of a 32-byte vendor id and a medium take 39 k - 1 bytes:
+     * 25 fit (974), 26 do not (1013).  Vendors with both media, the last
+     * one with e-books only when k is odd.
+     */
+
+    for (k = 25; k <= 26; k++) {
+        p = text;
+        p += sprintf(p, "{ " VERSION ", \"vendors\": {");
+
+        for (i = 0; i < (k + 1) / 2; i++) {
+            p += sprintf(p, "%s \"v%031zu\": { \"name\": \"V\", "
+                         "\"media\": [\"ebook\"%s] }", i > 0 ? "," : "", i,
+                         (2 * i + 1 < k) ? ", \"audio\"" : "");
+        }
+
+        p += sprintf(p, " }, \"packages\": { \"all\": { \"name\": \"A\", "
+                     "\"vendors\": [");
+
+        for (i = 0; i < (k + 1) / 2; i++) {
+            p += sprintf(p, "%s\"v%031zu\"", i > 0 ? ", " : "", i);
+        }
+
+        sprintf(p, "] } }, \"libraries\": { \"L\": { \"name\": \"L\", "
+                "\"packages\": [\"all\"] } } }");
+
+        doc = parse(text, err);
+
+        if (k == 25) {
+            assert_non_null(doc);
+            grants = digin_ent_grants(doc, &doc->libraries[0]);
+            assert_non_null(grants);
+            assert_int_equal(strlen(grants), 974);
+            free(grants);
+            digin_ent_free(doc);
+            continue;
+        }
+
+        assert_null(doc);
+        assert_non_null(strstr(err, "libraries[\"L\"].packages: the "
+                                    "packages grant 1013 bytes of "
+                                    "\"vendor/medium\" pairs, more than "
+                                    "the gateway reads (1000)"));
+    }
+}
+
+
 static void
 test_many_errors(void **state)
 {
@@ -914,6 +970,7 @@ main(void)
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_example),
         cmocka_unit_test(test_many_errors),
+        cmocka_unit_test(test_grants_limit),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_media_text),
         cmocka_unit_test(test_medium_by_name),
