@@ -499,9 +499,7 @@ ngx_http_digin_vendor_token_variable(ngx_http_request_t *r,
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_digin_module);
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_digin_module);
 
-    if (ctx == NULL || ctx->result != DIGIN_OK || dlcf->signer == NULL
-        || dmcf->pseudonym_key == NULL)
-    {
+    if (ctx == NULL || ctx->result != DIGIN_OK || dlcf->signer == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -520,8 +518,15 @@ ngx_http_digin_vendor_token_variable(ngx_http_request_t *r,
         goto found;
     }
 
-    if (ngx_http_digin_pseudonym_of(r, ctx, dlcf) != NGX_OK) {
+    rc = ngx_http_digin_pseudonym_of(r, ctx, dlcf);
+
+    if (rc == NGX_ERROR) {
         return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        v->not_found = 1;
+        return NGX_OK;
     }
 
     now = ngx_time();
