@@ -13,8 +13,13 @@
 #include "ngx_http_digin_redis.h"
 
 
+/*
+ * reconnects: 100 ms doubling to 1 s, so that Redis's return after a
+ * long outage is noticed within a second, at one attempt a second per
+ * worker and connection meanwhile
+ */
 #define NGX_HTTP_DIGIN_REDIS_BACKOFF_MIN  100
-#define NGX_HTTP_DIGIN_REDIS_BACKOFF_MAX  5000
+#define NGX_HTTP_DIGIN_REDIS_BACKOFF_MAX  1000
 
 
 struct ngx_http_digin_redis_s {

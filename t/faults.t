@@ -10,7 +10,8 @@
 #      SIGKILL and started again: only the configured failure answers
 #      while it is away (503 for "deny", the last answer for "stale"),
 #      answers again within a second of its return, no worker crashes,
-#      and loans counted before the kill are still counted after;
+#      and loans counted before the kill are still counted after; then
+#      once more for 4 s: the reconnect backoff is capped at 1 s;
 #   3. a worker is killed with SIGKILL: nginx starts another, requests
 #      keep passing, cache hits keep working, and nothing but nginx's
 #      own "exited on signal 9" alert is logged;
@@ -419,6 +420,32 @@ is(status_of(get($borrower, '/loan/bokskya/978-6')), 200,
 is(quota_used(), 6, 'redis back: counted on top of the five');
 report('loans counted before the kill: 5; after the restart: '
        . (quota_used() // 'none') . ' (5 + one new)');
+
+# a long outage, without load: the reconnect backoff has grown to its
+# cap (1 s) by the return, and a new patron passes within about that
+kill 'KILL', $redis->{pid};
+waitpid($redis->{pid}, 0);
+$redis->{exited} = 1;
+sleep 4;
+
+$redis = start_redis(port => $RPORT, args => [ '--appendonly', 'yes',
+                                               '--appendfsync', 'always' ]);
+$back_at = time();
+$recovered = wait_until(sub {
+    my $t = tok(sub => 'returning-' . ++$n);
+    return status_of(get($t, '/deny/x')) == 200;
+}, timeout => 10, interval => 0.02);
+$recovery = time() - $back_at;
+
+ok($recovered, 'redis back after 4 s away: a new patron passes again');
+
+if ($ENV{DIGIN_FAULTS_REPORT}) {
+    ok($recovery < 1.5, sprintf 'redis back after 4 s away: answered '
+       . 'within the 1 s backoff cap (%.2f s)', $recovery);
+}
+
+report(sprintf 'Redis down 4 s (SIGKILL), no load: answers again %.2f s '
+       . 'after it is back', $recovery);
 
 stop_nginx();
 
