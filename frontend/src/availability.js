@@ -13,6 +13,20 @@ export function accessSet(me) {
     return set;
 }
 
+// The pairs the patron may borrow now: none while the card is blocked,
+// the library's access suspended or its budget for the month spent, and
+// no medium whose quota for the period is used up.
+export function borrowableSet(me) {
+    if (!me || me.blocked || (me.library && me.library.status === 'suspended')
+        || budgetState(me).state === 'exhausted') {
+        return new Set();
+    }
+    return new Set([...accessSet(me)].filter(pair => {
+        const q = quotaFor(me, pair.slice(pair.indexOf(':') + 1));
+        return q.unlimited || q.left > 0;
+    }));
+}
+
 export function quotaFor(me, medium) {
     const q = me && me.quota;
     if (!q || !q[medium]) return { unlimited: true, resetsAt: (q && q.resets_at) || null };

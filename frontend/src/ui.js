@@ -4,7 +4,7 @@
 import { html, attr, mount } from './dom.js';
 import { bcp47, lang3, media } from './opds.js';
 import {
-    quotaFor, budgetState, errorInfo, quotaRows, accessSet,
+    quotaFor, budgetState, errorInfo, quotaRows, borrowableSet,
 } from './availability.js';
 import * as api from './api.js';
 
@@ -153,12 +153,10 @@ export async function borrow(app, source) {
     return { ok: false, error: errorInfo(r.status, r.body) };
 }
 
-// What the patron's library lets them borrow; nothing while the card is
-// blocked or the library's access suspended.
+// What the patron may borrow now (see borrowableSet); null when signed
+// out.
 export function accessOf(app) {
-    if (!app.me) return null;
-    if (app.me.blocked || (app.me.library && app.me.library.status === 'suspended')) return new Set();
-    return accessSet(app.me);
+    return app.me ? borrowableSet(app.me) : null;
 }
 
 // Sign-in notices carried to the next view (an expired session...).

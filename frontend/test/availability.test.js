@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-    accessSet, quotaFor, budgetState, sourceStatus, titleStatus, quotaRows, errorInfo, ERROR_CODES,
-    canBorrow,
+    accessSet, borrowableSet, quotaFor, budgetState, sourceStatus, titleStatus, quotaRows, errorInfo,
+    ERROR_CODES, canBorrow,
 } from '../src/availability.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -26,6 +26,17 @@ const AUDIO = { vendor: 'lydhuset', medium: 'audio', availability: { state: 'ava
 test('access pairs', () => {
     assert.deepEqual([...accessSet(me())], ['bokskya:ebook', 'lydhuset:audio']);
     assert.equal(accessSet(null).size, 0);
+});
+
+test('borrowable now: access less used-up quotas, nothing when blocked, suspended or out of budget', () => {
+    assert.deepEqual([...borrowableSet(me())], ['bokskya:ebook', 'lydhuset:audio']);
+    const used = { period_days: 30, resets_at: 'x', ebook: { limit: 3, used: 3, left: 0 },
+        audio: { limit: null } };
+    assert.deepEqual([...borrowableSet(me({ quota: used }))], ['lydhuset:audio']);
+    assert.equal(borrowableSet(me({ blocked: true })).size, 0);
+    assert.equal(borrowableSet(me({ library: { id: '0301', status: 'suspended' } })).size, 0);
+    assert.equal(borrowableSet(me({ budget: { limit: 5000, spent: 5000, left: 0 } })).size, 0);
+    assert.equal(borrowableSet(null).size, 0);
 });
 
 test('quota: limited, unlimited (null), missing medium', () => {
