@@ -90,8 +90,7 @@ EOF
 
 sub get {
     my ($token) = @_;
-    return http_get(port('front'), '/',
-        headers => { Authorization => "Bearer $token" });
+    return bearer_get($token, '/');
 }
 
 # mint(kid => ...) with the key of that kid unless key/alg are given

@@ -373,7 +373,7 @@ sub ttl_conf {
     return $c;
 }
 
-sub status_of {
+sub status_for {
     my ($token) = @_;
     my $r = http_get(port('front'), '/bokskya/x',
         headers => { Authorization => "Bearer $token" });
@@ -387,8 +387,8 @@ start_nginx(ttl_conf("127.0.0.1:$redis2->{port}"));
 
 my $newbie = tok(sub => 'newbie');
 
-is(status_of($p7), 204, 'ttl: patron-7 passes (cached for 300s)');
-is(status_of($newbie), 403, 'ttl: no record for newbie (cached for 1s)');
+is(status_for($p7), 204, 'ttl: patron-7 passes (cached for 300s)');
+is(status_for($newbie), 403, 'ttl: no record for newbie (cached for 1s)');
 
 # behind the gateway's back: newbie gets a record, patron-7 a block
 
@@ -403,13 +403,13 @@ my $t0 = time();
 my (%p7, $newbie_at);
 
 while (time() - $t0 < 2.5) {
-    $p7{ status_of($p7) }++;
-    $newbie_at //= time() - $t0 if status_of($newbie) == 204;
+    $p7{ status_for($p7) }++;
+    $newbie_at //= time() - $t0 if status_for($newbie) == 204;
     select undef, undef, undef, 0.05;
 }
 
 $newbie_at //= time() - $t0
-    if wait_until(sub { status_of($newbie) == 204 }, timeout => 3);
+    if wait_until(sub { status_for($newbie) == 204 }, timeout => 3);
 
 ok(defined $newbie_at && $newbie_at < 2.5,
     'ttl: the negative answer expires after negative=1s')
@@ -438,15 +438,15 @@ my $docfile = write_file(prefix() . '/entitlements-db2.json',
 is($code, 0, 'digin-admin load into db 2 with a password') or diag($out);
 
 start_nginx(ttl_conf("unix:$sock password_file=$pwfile db=2"));
-is(status_of($p7), 204, 'unix socket, db=2, password_file: passes');
+is(status_for($p7), 204, 'unix socket, db=2, password_file: passes');
 stop_nginx();
 
 start_nginx(ttl_conf("unix:$sock password_file=$pwfile"));
-is(status_of($p7), 503, 'db 0 holds nothing: 503');
+is(status_for($p7), 503, 'db 0 holds nothing: 503');
 stop_nginx();
 
 start_nginx(ttl_conf("unix:$sock password_file=$badpw db=2"));
-is(status_of($p7), 503, 'a wrong password: 503');
+is(status_for($p7), 503, 'a wrong password: 503');
 stop_nginx();
 
 # configuration errors

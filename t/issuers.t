@@ -53,8 +53,7 @@ EOF
 
 sub get {
     my ($token) = @_;
-    return http_get(port('front'), '/',
-        headers => { Authorization => "Bearer $token" });
+    return bearer_get($token, '/');
 }
 
 sub tok_a {

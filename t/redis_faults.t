@@ -96,13 +96,7 @@ sub fresh { return tok(sub => 'fresh-' . ++$seq) }
 
 sub get {
     my ($token, $uri) = @_;
-    return http_get(port('front'), $uri,
-        headers => { Authorization => "Bearer $token" }, timeout => 10);
-}
-
-sub status_of {
-    my ($r) = @_;
-    return $r ? $r->{status} : 'none';
+    return bearer_get($token, $uri, timeout => 10);
 }
 
 sub unavailable {

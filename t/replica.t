@@ -105,27 +105,16 @@ sub tok {
         aud => 'digin', ttl => 3600, %o);
 }
 
-sub get {
-    my ($token, $uri) = @_;
-    return http_get(port('front'), $uri,
-        headers => { Authorization => "Bearer $token" });
-}
-
-sub status_of {
-    my ($r) = @_;
-    return $r ? $r->{status} : 'none';
-}
-
 my $p7 = tok(sub => 'patron-7');
 
-is(status_of(get($p7, '/bokskya/x')), 204, 'read through the replica');
+is(status_of(bearer_get($p7, '/bokskya/x')), 204, 'read through the replica');
 
 # loans: counted on the primary
 
-is(status_of(get($p7, '/loan/bokskya/t1')), 204, 'loan 1');
-is(status_of(get($p7, '/loan/bokskya/t2')), 204, 'loan 2');
-is(status_of(get($p7, '/loan/bokskya/t1')), 204, 'loan 1 again');
-is(status_of(get($p7, '/loan/lydhuset/a1')), 204, 'audio loan');
+is(status_of(bearer_get($p7, '/loan/bokskya/t1')), 204, 'loan 1');
+is(status_of(bearer_get($p7, '/loan/bokskya/t2')), 204, 'loan 2');
+is(status_of(bearer_get($p7, '/loan/bokskya/t1')), 204, 'loan 1 again');
+is(status_of(bearer_get($p7, '/loan/lydhuset/a1')), 204, 'audio loan');
 
 my $start = int(time() / $PERIOD) * $PERIOD;
 my @t = gmtime(time());
@@ -158,8 +147,9 @@ is(redis_cmd($replica->{port}, 'GET', $qkey), 2, 'replica: quota counter');
 
 # the quota holds across the split
 
-is(status_of(get($p7, '/loan/bokskya/t3')), 204, 'loan 3');
-is(status_of(get($p7, '/loan/bokskya/t4')), 429, 'loan 4: quota exhausted');
+is(status_of(bearer_get($p7, '/loan/bokskya/t3')), 204, 'loan 3');
+is(status_of(bearer_get($p7, '/loan/bokskya/t4')), 429,
+    'loan 4: quota exhausted');
 is(redis_cmd($primary->{port}, 'GET', $qkey), 3,
     'primary: the refused loan was not counted');
 
@@ -167,22 +157,24 @@ is(redis_cmd($primary->{port}, 'GET', $qkey), 3,
 # replica (Redis replicates PUBLISH)
 
 my $p8 = tok(sub => 'patron-8');
-is(status_of(get($p8, '/bokskya/x')), 204, 'patron-8 passes (cached)');
+is(status_of(bearer_get($p8, '/bokskya/x')), 204, 'patron-8 passes (cached)');
 
 my ($code, $out) = digin_admin($primary, 'block', $ISS, 'patron-8');
 is($code, 0, 'digin-admin block on the primary') or diag($out);
 
-ok(wait_until(sub { status_of(get($p8, '/bokskya/x')) == 403 },
+ok(wait_until(sub { status_of(bearer_get($p8, '/bokskya/x')) == 403 },
     timeout => 2), 'the block reaches the edge through the replica');
 
 # without the primary: reads go on from the replica, loans stop
 
 stop_redis($primary, signal => 'KILL');
 
-is(status_of(get(tok(sub => 'reader-1', library => '0301'), '/bokskya/x')),
+is(status_of(bearer_get(tok(sub => 'reader-1', library => '0301'),
+                        '/bokskya/x')),
     204, 'primary gone: an uncached patron still reads from the replica');
 
-my $r = get(tok(sub => 'reader-2', library => '0301'), '/loan/bokskya/z');
+my $r = bearer_get(tok(sub => 'reader-2', library => '0301'),
+                   '/loan/bokskya/z');
 is_refused($r, 503, 'entitlements_unavailable', 'primary gone: a loan',
     body => { error => 'entitlements_unavailable' });
 

@@ -100,18 +100,6 @@ sub bulk_tok {
         sign    => sub { hmac_sign('HS256', $secret, $_[0]) });
 }
 
-sub get {
-    my ($token, $uri) = @_;
-    return http_get(port('front'), $uri,
-        headers => defined $token ? { Authorization => "Bearer $token" }
-                                  : {});
-}
-
-sub status_of {
-    my ($r) = @_;
-    return $r ? $r->{status} : 'none';
-}
-
 sub snap { return metrics(port('front'), '/status') }
 
 # undef (failing every comparison below) when a snapshot is missing
@@ -175,9 +163,9 @@ for my $name (grep { $type{$_} } qw(digin_cache_hits_total
 my $pa = tok(sub => 'patron-a');
 
 my $m0 = snap();
-is(status_of(get($pa, '/bokskya/x')), 204, 'patron-a passes');
+is(status_of(bearer_get($pa, '/bokskya/x')), 204, 'patron-a passes');
 my $m1 = snap();
-is(status_of(get($pa, '/bokskya/x')), 204, 'patron-a again');
+is(status_of(bearer_get($pa, '/bokskya/x')), 204, 'patron-a again');
 my $m2 = snap();
 
 is(delta($m0, $m1, 'digin_requests_total', result => 'ok'), 1,
@@ -245,8 +233,8 @@ cmp_ok(delta($m0, $m1, 'digin_redis_latency_seconds_bucket', le => '+Inf'),
 # refusals by reason
 
 $m0 = snap();
-is(status_of(get($pa, '/lesehest/x')), 403, 'not entitled');
-is(status_of(get(undef, '/bokskya/x')), 401, 'no token');
+is(status_of(bearer_get($pa, '/lesehest/x')), 403, 'not entitled');
+is(status_of(bearer_get(undef, '/bokskya/x')), 401, 'no token');
 $m1 = snap();
 
 is(delta($m0, $m1, 'digin_requests_total', result => 'not_entitled'), 1,
@@ -270,7 +258,7 @@ ok(wait_until(sub { delta($m0, snap(), 'digin_invalidations_total') >= 1 },
 $m0 = snap();
 stop_redis($redis, signal => 'KILL');
 
-is(status_of(get(tok(sub => 'patron-b'), '/bokskya/x')), 503,
+is(status_of(bearer_get(tok(sub => 'patron-b'), '/bokskya/x')), 503,
     'Redis killed: 503');
 
 $m1 = snap();
@@ -284,7 +272,7 @@ $redis = start_redis(port => $RPORT);
 load_document($redis, \%doc);
 
 my $c = tok(sub => 'patron-c');
-ok(wait_until(sub { status_of(get($c, '/bokskya/x')) == 204 },
+ok(wait_until(sub { status_of(bearer_get($c, '/bokskya/x')) == 204 },
     timeout => 5), 'Redis back: requests pass again');
 
 cmp_ok(delta($m0, snap(), 'digin_redis_reconnects_total'), '>=', 1,
@@ -296,7 +284,7 @@ $m0 = snap();
 kill 'STOP', $redis->{pid};
 
 my $t0 = time();
-my $r = get(tok(sub => 'patron-d'), '/bokskya/x');
+my $r = bearer_get(tok(sub => 'patron-d'), '/bokskya/x');
 my $took = time() - $t0;
 
 kill 'CONT', $redis->{pid};
@@ -307,14 +295,14 @@ cmp_ok(delta($m0, snap(), 'digin_redis_timeouts_total'), '>=', 1,
     'redis_timeouts_total grows');
 
 my $e = tok(sub => 'patron-e');
-ok(wait_until(sub { status_of(get($e, '/bokskya/x')) == 204 },
+ok(wait_until(sub { status_of(bearer_get($e, '/bokskya/x')) == 204 },
     timeout => 5), 'Redis resumed: requests pass again');
 
 # evictions: far more patrons than a 32k zone holds
 
 $m0 = snap();
 my %st;
-$st{ status_of(get(bulk_tok("bulk-$_"), '/bokskya/x')) }++ for 1 .. 400;
+$st{ status_of(bearer_get(bulk_tok("bulk-$_"), '/bokskya/x')) }++ for 1 .. 400;
 is($st{204} // 0, 400, '400 patrons pass') or diag(explain \%st);
 
 cmp_ok(delta($m0, snap(), 'digin_cache_evictions_total'), '>', 0,

@@ -125,7 +125,7 @@ sub tok {
         aud => 'digin', ttl => 600, sub => 'patron-1', %o);
 }
 
-sub status_of {
+sub status_for {
     my ($uri, $token) = @_;
     my $r = http_get(port('front'), $uri, timeout => 60, headers => {
         defined $token ? (Authorization => "Bearer $token") : () });
@@ -146,12 +146,12 @@ sub exercise {
         sub => 'ed');
 
     my @got = (
-        status_of('/token/a', $t), status_of('/token/a', $t),
-        status_of('/token/b', $ed),
-        status_of('/vendor/a', $t), status_of('/vendor/a', $lib),
-        status_of('/loan/isbn-' . $round, $t),
-        status_of('/me', $t), status_of('/status'),
-        status_of('/token/c', "$t.x"), status_of('/token/c', 'garbage'),
+        status_for('/token/a', $t), status_for('/token/a', $t),
+        status_for('/token/b', $ed),
+        status_for('/vendor/a', $t), status_for('/vendor/a', $lib),
+        status_for('/loan/isbn-' . $round, $t),
+        status_for('/me', $t), status_for('/status'),
+        status_for('/token/c', "$t.x"), status_for('/token/c', 'garbage'),
     );
 
     is_deeply(\@got, [ 200, 200, 200, 200, 200, 200, 200, 200, 401, 401 ],
@@ -185,7 +185,7 @@ rename "$jwks.new", $jwks or die "rename: $!";
 
 my $t2 = mint(key => $k2->{pem}, alg => 'ES256', kid => 'k2', iss => $ISS,
     aud => 'digin', ttl => 600, sub => 'patron-1');
-ok(wait_until(sub { status_of('/token/r', $t2) == 200 }, timeout => 60,
+ok(wait_until(sub { status_for('/token/r', $t2) == 200 }, timeout => 60,
               interval => 0.5), 'rotation: the new key is picked up');
 
 # the last generation works three times as much: what a worker loses

@@ -79,13 +79,6 @@ sub tok {
         aud => 'digin', ttl => 3600, %o);
 }
 
-sub get {
-    my ($token, $uri) = @_;
-    return http_get(port('front'), $uri,
-        headers => defined $token ? { Authorization => "Bearer $token" }
-                                  : {});
-}
-
 my $QUOTA_END = int(time() / $PERIOD) * $PERIOD + $PERIOD;
 
 my $MONTH_END = do {
@@ -103,7 +96,7 @@ sub whoami {
 
     local $Test::Builder::Level = $Test::Builder::Level + 1;
 
-    my $r = get($token, '/whoami');
+    my $r = bearer_get($token, '/whoami');
 
     is($r && $r->{status}, 200, "$name: 200") or do {
         diag($r ? $r->{body} : "no response: $@");
@@ -182,7 +175,7 @@ shape_is(whoami($p7, 'patron-7'), p7_expected(), 'patron-7: whoami');
 # used counts after loans: 2 e-books (cost 1 each), 1 audiobook (10)
 
 for my $uri ('/loan/bokskya/t1', '/loan/bokskya/t2', '/loan/lydhuset/a1') {
-    my $r = get($p7, $uri);
+    my $r = bearer_get($p7, $uri);
     is($r && $r->{status}, 204, "loan $uri");
 }
 
@@ -190,7 +183,7 @@ shape_is(whoami($p7, 'patron-7 after loans'),
     p7_expected(ebook => 2, audio => 1, spent => 12),
     'patron-7 after loans: used, left, spent');
 
-my $r = get($p7, '/loan/bokskya/t1');
+my $r = bearer_get($p7, '/loan/bokskya/t1');
 is($r && $r->{status}, 204, 'the same title again');
 
 shape_is(whoami($p7, 'patron-7 after the same title'),
@@ -248,8 +241,9 @@ is_deeply($x && $x->{library}, { id => '1103', name => 'Stavanger',
 
 # without a valid token
 
-is_denied(get(undef, '/whoami'), 'token_missing', 'whoami without token');
-is_denied(get(tok(sub => 'patron-7', ttl => -3600), '/whoami'),
+is_denied(bearer_get(undef, '/whoami'), 'token_missing',
+    'whoami without token');
+is_denied(bearer_get(tok(sub => 'patron-7', ttl => -3600), '/whoami'),
     'token_expired', 'whoami with an expired token');
 
 done_testing();

@@ -53,7 +53,7 @@ our @EXPORT = qw(
     conf_text write_file read_file
     start_nginx stop_nginx nginx_t nginx_pid line_of
     start_daemon stop_daemon start_redis stop_redis redis_cmd
-    http http_get
+    http http_get bearer_get status_of
     wait_until
     error_log_path error_log_text error_log_problems check_error_log
     error_log_lines_since error_log_size
@@ -691,6 +691,21 @@ sub http_get {
     $req .= "\r\n";
 
     return http($port, $req, %opts);
+}
+
+# GET uri from the "front" server with the token as a bearer token (no
+# Authorization when it is undef); %opts as for http_get
+sub bearer_get {
+    my ($token, $uri, %opts) = @_;
+    return http_get(port('front'), $uri, %opts,
+        headers => defined $token ? { Authorization => "Bearer $token" }
+                                  : {});
+}
+
+# a response's status, or 'none' when there was no response
+sub status_of {
+    my ($r) = @_;
+    return $r ? $r->{status} : 'none';
 }
 
 sub _parse_response {
