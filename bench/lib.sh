@@ -496,3 +496,52 @@ make_entitlements() {
                           packages: ["basis"] } },
             patrons: { [iss]: pat } }));' "$ISS" > "$WORK/entitlements.json"
 }
+
+# keep_cores_awake: while the bench runs, idle cores poll instead of
+# halting (a PM QoS request of 0 us exit latency on /dev/cpu_dma_latency,
+# as latency-tuned hosts set it; released when its holder exits).  wrk
+# and the upstream share the machine with the gateway: when the gateway
+# is the bottleneck they sleep between its requests, and on a virtual
+# machine each write that wakes a halted core costs the writer an
+# interrupt through the hypervisor (about 5 us per cold RS256 request
+# here, in sock_def_readable under ngx_chain_writer), which a vendor on
+# another host would not cost the gateway.  BENCH_IDLE=halt keeps the
+# machine's own idle states; IDLE_STATE says which applies, for the
+# report, and IDLE_HOLDER is the holder's pid while it holds.
+IDLE_HOLDER=
+keep_cores_awake() {
+    IDLE_STATE="the machine's own idle states"
+    if [ "${BENCH_IDLE:-poll}" = halt ]; then
+        IDLE_STATE="$IDLE_STATE (BENCH_IDLE=halt)"
+        return
+    fi
+    if [ ! -w /dev/cpu_dma_latency ] \
+        || [ ! -d /sys/devices/system/cpu/cpu0/cpuidle ]
+    then
+        IDLE_STATE="$IDLE_STATE (no writable /dev/cpu_dma_latency or no cpuidle)"
+        return
+    fi
+    rm -f "$WORK/idle-held"
+    bg perl -e 'open(my $f, ">", "/dev/cpu_dma_latency") or exit 1;
+                syswrite($f, pack("l", 0)) == 4 or exit 1;
+                $| = 1; print "held\n"; sleep' > "$WORK/idle-held"
+    IDLE_HOLDER=${BG_PIDS[-1]}
+    for _ in $(seq 1 50); do
+        [ -s "$WORK/idle-held" ] && break
+        kill -0 "$IDLE_HOLDER" 2> /dev/null || break
+        sleep 0.05
+    done
+    if [ -s "$WORK/idle-held" ]; then
+        IDLE_STATE="idle cores poll (cpu_dma_latency 0; BENCH_IDLE=halt to"
+        IDLE_STATE="$IDLE_STATE measure with the machine's own idle states)"
+    else
+        IDLE_STATE="$IDLE_STATE (cpu_dma_latency could not be held)"
+        let_cores_halt
+    fi
+}
+let_cores_halt() {
+    [ -n "$IDLE_HOLDER" ] || return 0
+    kill "$IDLE_HOLDER" 2> /dev/null
+    bg_wait "$IDLE_HOLDER" || true
+    IDLE_HOLDER=
+}
