@@ -52,12 +52,7 @@ http {
         }
     }
 
-    server {
-        listen 127.0.0.1:%%PORT_back%%;
-        location / {
-            return 200 "%%ECHO_BODY%%";
-        }
-    }
+    %%ECHO_BACKEND%%
 }
 EOF
 

@@ -232,6 +232,7 @@ sub _module_copy {
 #   %%BUILD%%              the build directory
 #   %%PORT_name%%          a free port, see port()
 #   %%ECHO_HEADERS%%, %%ECHO_BODY%%  see echo_vars()
+#   %%ECHO_BACKEND%%       the echoing server on %%PORT_back%%, see echo_vars()
 
 sub conf_text {
     my ($template, %opts) = @_;
@@ -268,6 +269,7 @@ EOF
     $conf =~ s/%%LOAD_MODULE%%/$load/g;
     $conf =~ s/%%TESTDIR%%/$p/g;
     $conf =~ s/%%BUILD%%/build_dir()/ge;
+    $conf =~ s/%%ECHO_BACKEND%%/$ECHO{backend}/g;
     $conf =~ s/%%ECHO_HEADERS%%/$ECHO{headers}/g;
     $conf =~ s/%%ECHO_BODY%%/$ECHO{body}/g;
     $conf =~ s/%%PORT_(\w+)%%/port($1)/ge;
@@ -919,6 +921,10 @@ sub is_denied {
 #
 #   location / { digin on; proxy_pass http://127.0.0.1:%%PORT_back%%;
 #                %%ECHO_HEADERS%% }
+#   %%ECHO_BACKEND%%
+#
+# where %%ECHO_BACKEND%% is
+#
 #   server { listen 127.0.0.1:%%PORT_back%%;
 #            location / { return 200 "%%ECHO_BODY%%"; } }
 #
@@ -932,6 +938,8 @@ sub is_denied {
                . 'proxy_set_header X-Result $digin_result;',
     body    => 'patron=[$http_x_patron] library=[$http_x_library] '
                . 'issuer=[$http_x_issuer] result=[$http_x_result]\n',
+    backend => 'server { listen 127.0.0.1:%%PORT_back%%; '
+               . 'location / { return 200 "%%ECHO_BODY%%"; } }',
 );
 
 sub echo_vars {
