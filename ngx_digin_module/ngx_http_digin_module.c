@@ -70,6 +70,12 @@ static char *ngx_http_digin_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_digin_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_digin_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static void ngx_http_digin_conf_at(ngx_conf_t *cf,
+    ngx_http_digin_conf_at_t *at);
+static void ngx_cdecl ngx_http_digin_merge_error(ngx_conf_t *cf,
+    ngx_http_digin_conf_at_t *at, const char *fmt, ...);
+static char *ngx_http_digin_enable(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_digin_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_digin_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -142,7 +148,7 @@ static ngx_command_t  ngx_http_digin_commands[] = {
 
     { ngx_string("digin"),
       NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
+      ngx_http_digin_enable,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_digin_loc_conf_t, enable),
       NULL },
@@ -1494,6 +1500,7 @@ ngx_http_digin_create_loc_conf(ngx_conf_t *cf)
      *     dlcf->vendor = { 0, NULL };
      *     dlcf->loan_title = NULL;
      *     dlcf->signer = NULL;
+     *     dlcf->on_at = dlcf->use_at = dlcf->loan_at = { NULL, 0 };
      */
 
     dlcf->enable = NGX_CONF_UNSET;
@@ -1533,12 +1540,21 @@ ngx_http_digin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
 
+    if (conf->on_at.file == NULL) {
+        conf->on_at = prev->on_at;
+    }
+
+    /*
+     * The errors below are found only here, at the end of http{}, so
+     * they name the line of the directive they are about.
+     */
+
     dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_digin_module);
 
     if (conf->loan && conf->vendor.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"digin_loan\" needs \"digin_vendor\" in the "
-                           "same location");
+        ngx_http_digin_merge_error(cf, &conf->loan_at,
+                                   "\"digin_loan\" needs \"digin_vendor\" "
+                                   "in the same location");
         return NGX_CONF_ERROR;
     }
 
@@ -1547,24 +1563,72 @@ ngx_http_digin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if ((conf->vendor.len || conf->whoami) && dmcf->redis == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%s\" needs \"digin_redis\"",
-                           conf->whoami ? "digin_whoami" : "digin_vendor");
+        ngx_http_digin_merge_error(cf, &conf->use_at,
+                                   "\"%s\" needs \"digin_redis\"",
+                                   conf->whoami ? "digin_whoami"
+                                                : "digin_vendor");
         return NGX_CONF_ERROR;
     }
 
-    if (conf->enable) {
-
-        /* fail closed: "digin on" with nobody to trust is a mistake */
-        if (dmcf->issuers.nelts == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"digin\" is on but no \"digin_issuer\" "
-                               "is configured");
-            return NGX_CONF_ERROR;
-        }
+    /* fail closed: "digin on" with nobody to trust is a mistake */
+    if (conf->enable && dmcf->issuers.nelts == 0) {
+        ngx_http_digin_merge_error(cf, conf->use_at.file ? &conf->use_at
+                                                         : &conf->on_at,
+                                   "\"digin\" is on but no \"digin_issuer\" "
+                                   "is configured");
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_digin_conf_at(ngx_conf_t *cf, ngx_http_digin_conf_at_t *at)
+{
+    /* the file name lives as long as the configuration's pool */
+    at->file = cf->conf_file->file.name.data;
+    at->line = cf->conf_file->line;
+}
+
+
+/* an [emerg] "in FILE:LINE" of the directive "at", as nginx -t shows it */
+
+static void ngx_cdecl
+ngx_http_digin_merge_error(ngx_conf_t *cf, ngx_http_digin_conf_at_t *at,
+    const char *fmt, ...)
+{
+    u_char   *p, errstr[NGX_MAX_CONF_ERRSTR];
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(errstr, errstr + NGX_MAX_CONF_ERRSTR, fmt, args);
+    va_end(args);
+
+    if (at->file == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%*s", p - errstr, errstr);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "%*s in %s:%ui",
+                  p - errstr, errstr, at->file, at->line);
+}
+
+
+static char *
+ngx_http_digin_enable(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_digin_loc_conf_t *dlcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+
+    if (rv == NGX_CONF_OK) {
+        ngx_http_digin_conf_at(cf, &dlcf->on_at);
+    }
+
+    return rv;
 }
 
 
@@ -2165,6 +2229,7 @@ ngx_http_digin_vendor(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     dlcf->vendor = value[1];
+    ngx_http_digin_conf_at(cf, &dlcf->use_at);
 
     if (cf->args->nelts == 3) {
         rc = ngx_http_digin_medium_param(cf, &value[2], &dlcf->medium);
@@ -2242,6 +2307,7 @@ ngx_http_digin_loan(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     dlcf->loan = 1;
+    ngx_http_digin_conf_at(cf, &dlcf->loan_at);
 
     return NGX_CONF_OK;
 }
@@ -2266,6 +2332,7 @@ ngx_http_digin_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     if (ngx_strcmp(cmd->name.data, "digin_whoami") == 0) {
         clcf->handler = ngx_http_digin_whoami_handler;
         dlcf->whoami = 1;
+        ngx_http_digin_conf_at(cf, &dlcf->use_at);
 
     } else {
         clcf->handler = ngx_http_digin_status_handler;

@@ -90,6 +90,13 @@ typedef struct {
 #define NGX_HTTP_DIGIN_FAIL_STALE  1
 
 
+/* where a directive was written, for the errors found when merging */
+typedef struct {
+    u_char                    *file;         /* NULL: not written here */
+    ngx_uint_t                 line;
+} ngx_http_digin_conf_at_t;
+
+
 typedef struct {
     ngx_flag_t                 enable;
     ngx_str_t                  cookie;
@@ -102,6 +109,9 @@ typedef struct {
     ngx_flag_t                 whoami;
     ngx_flag_t                 strip;
     ngx_http_digin_signer_t   *signer;       /* for digin_vendor */
+    ngx_http_digin_conf_at_t   on_at;        /* digin, or inherited */
+    ngx_http_digin_conf_at_t   use_at;       /* digin_vendor, digin_whoami */
+    ngx_http_digin_conf_at_t   loan_at;      /* digin_loan */
 } ngx_http_digin_loc_conf_t;
 
 

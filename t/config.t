@@ -165,10 +165,44 @@ fails('unknown parameter',
     directive => 'digin_issuer', at => qr/colour/,
     what => [ qr/"colour=blue"/ ]);
 
-# digin on without any issuer
+# found when http{} is merged, and still named at their own line
 
 fails('digin on without digin_issuer', '',
-    directive => 'digin', what => [ qr/digin_issuer/ ]);
+    directive => 'digin', at => qr/digin on;/, what => [ qr/digin_issuer/ ]);
+
+fails('digin on inherited from the server, no digin_issuer', <<'EOF',
+    server {
+        listen 127.0.0.1:%%PORT_b%%;
+        digin on;
+        location /inner { }
+    }
+EOF
+    directive => 'digin', at => qr/digin on;/, what => [ qr/digin_issuer/ ]);
+
+fails('digin_loan without digin_vendor', <<"EOF",
+    $ok
+    server {
+        listen 127.0.0.1:%%PORT_b%%;
+        location /loan/ {
+            digin on;
+            digin_loan;
+        }
+    }
+EOF
+    directive => 'digin_loan', at => qr/digin_loan;/,
+    what => [ qr/"digin_vendor" in the same location/ ]);
+
+fails('digin_vendor without digin_redis', <<"EOF",
+    $ok
+    server {
+        listen 127.0.0.1:%%PORT_b%%;
+        location /v/ {
+            digin_vendor bokskya;
+        }
+    }
+EOF
+    directive => 'digin_vendor', at => qr/digin_vendor bokskya/,
+    what => [ qr/needs "digin_redis"/ ]);
 
 # other directives
 
