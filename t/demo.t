@@ -18,39 +18,57 @@ require_module();
 require_tool();
 require_admin();
 
-# four ports in a row: the gateway, two vendors, Redis
-my $base;
-for (1 .. 50) {
-    my $p = free_port();
-    next if $p > 65000;
-    if (!grep { _busy($_) } $p + 1 .. $p + 3) {
-        $base = $p;
-        last;
-    }
+# four ports in a row: the gateway, two vendors, Redis.  They are free
+# when chosen but bound only later, by the demo's own servers, so a
+# process elsewhere on the machine can take one meanwhile: the demo then
+# stops ("port N ... is in use", or a server's "Address already in use"),
+# and it starts again on others.
+my $out = prefix() . '/demo.out';
+my ($base, $pid);
+
+for my $attempt (1 .. 3) {
+    $base = four_free_ports() or last;
+    $pid = start_demo($base);
+    wait_until(sub {
+        (read_file($out) // '') =~ /Digin demo is running at (\S+)/
+            || waitpid($pid, WNOHANG) == $pid
+    }, timeout => 600, interval => 0.2);
+
+    last unless (read_file($out) // '')
+                    =~ /is in use|Address already in use/
+                && !kill(0, $pid);
+    diag("attempt $attempt: a port of $base-" . ($base + 3)
+         . ' was taken before the demo bound it; again on others');
 }
 ok($base, 'four free ports in a row') or BAIL_OUT('no free ports');
+
+sub four_free_ports {
+    for (1 .. 50) {
+        my $p = free_port();
+        next if $p > 65000;
+        return $p unless grep { _busy($_) } $p + 1 .. $p + 3;
+    }
+    return undef;
+}
 
 sub _busy {
     return IO::Socket::INET->new(PeerAddr => "127.0.0.1:$_[0]") ? 1 : 0;
 }
 
-my $out = prefix() . '/demo.out';
-my $pid = fork();
-die "fork: $!" unless defined $pid;
+sub start_demo {
+    my ($port) = @_;
 
-if ($pid == 0) {
+    my $child = fork();
+    die "fork: $!" unless defined $child;
+    return $child if $child;
+
     setsid();
     open STDIN, '<', '/dev/null';
     open STDOUT, '>', $out or POSIX::_exit(127);
     open STDERR, '>&', \*STDOUT or POSIX::_exit(127);
-    { exec 'make', '--no-print-directory', 'demo', "PORT=$base" };
+    { exec 'make', '--no-print-directory', 'demo', "PORT=$port" };
     POSIX::_exit(127);
 }
-
-my $ready = wait_until(sub {
-    (read_file($out) // '') =~ /Digin demo is running at (\S+)/
-        || waitpid($pid, WNOHANG) == $pid
-}, timeout => 600, interval => 0.2);
 
 my $text = read_file($out) // '';
 like($text, qr{Digin demo is running at http://127\.0\.0\.1:$base/},
