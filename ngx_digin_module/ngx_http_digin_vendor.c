@@ -19,6 +19,9 @@
 
 static ngx_int_t ngx_http_digin_pseudonym_of(ngx_http_request_t *r,
     ngx_http_digin_ctx_t *ctx, ngx_http_digin_loc_conf_t *dlcf);
+static ngx_int_t ngx_http_digin_vendor_ids(ngx_http_request_t *r,
+    ngx_http_digin_ctx_t *ctx, ngx_http_digin_loc_conf_t *dlcf, u_char *key,
+    ngx_str_t *assertion);
 static ngx_int_t ngx_http_digin_assertion_cached(ngx_http_request_t *r,
     ngx_http_digin_ctx_t *ctx, ngx_http_digin_loc_conf_t *dlcf, u_char *key,
     ngx_str_t *assertion);
@@ -333,6 +336,42 @@ ngx_http_digin_pseudonym_of(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx,
 }
 
 
+/*
+ * The patron's pseudonym toward this location's vendor and, when
+ * assertion is not NULL, the vendor assertion cached for them
+ * (assertion->len 0 when there is none; key is then the cache key to
+ * put a new one under).  A cached assertion carries its pseudonym, so
+ * whichever of $digin_pseudonym and $digin_vendor_token is read first,
+ * a hit computes no HMAC.  NGX_DECLINED: no pseudonym can be made.
+ */
+
+static ngx_int_t
+ngx_http_digin_vendor_ids(ngx_http_request_t *r, ngx_http_digin_ctx_t *ctx,
+    ngx_http_digin_loc_conf_t *dlcf, u_char *key, ngx_str_t *assertion)
+{
+    ngx_int_t                    rc;
+    ngx_http_digin_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_digin_module);
+
+    if (assertion != NULL) {
+        ngx_str_null(assertion);
+    }
+
+    if (dlcf->signer != NULL && dmcf->shm_zone != NULL
+        && (ctx->pseudonym.len == 0 || assertion != NULL))
+    {
+        rc = ngx_http_digin_assertion_cached(r, ctx, dlcf, key, assertion);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    return ngx_http_digin_pseudonym_of(r, ctx, dlcf);
+}
+
+
 ngx_int_t
 ngx_http_digin_pseudonym_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
@@ -341,27 +380,16 @@ ngx_http_digin_pseudonym_variable(ngx_http_request_t *r,
     ngx_int_t                    rc;
     ngx_http_digin_ctx_t        *ctx;
     ngx_http_digin_loc_conf_t   *dlcf;
-    ngx_http_digin_main_conf_t  *dmcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_digin_module);
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_digin_module);
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_digin_module);
 
     if (ctx == NULL || ctx->result != DIGIN_OK) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    /* a cached assertion holds the pseudonym */
-    if (ctx->pseudonym.len == 0 && dlcf->signer != NULL
-        && dmcf->shm_zone != NULL
-        && ngx_http_digin_assertion_cached(r, ctx, dlcf, key, NULL)
-           == NGX_ERROR)
-    {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_http_digin_pseudonym_of(r, ctx, dlcf);
+    rc = ngx_http_digin_vendor_ids(r, ctx, dlcf, key, NULL);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -504,21 +532,7 @@ ngx_http_digin_vendor_token_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    rc = NGX_DECLINED;
-
-    if (dmcf->shm_zone != NULL) {
-        rc = ngx_http_digin_assertion_cached(r, ctx, dlcf, key, &assertion);
-
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-    }
-
-    if (rc == NGX_OK) {
-        goto found;
-    }
-
-    rc = ngx_http_digin_pseudonym_of(r, ctx, dlcf);
+    rc = ngx_http_digin_vendor_ids(r, ctx, dlcf, key, &assertion);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -527,6 +541,10 @@ ngx_http_digin_vendor_token_variable(ngx_http_request_t *r,
     if (rc == NGX_DECLINED) {
         v->not_found = 1;
         return NGX_OK;
+    }
+
+    if (assertion.len) {
+        goto found;
     }
 
     now = ngx_time();
